@@ -1,0 +1,1 @@
+"""Importers (xlsx/csv → validated tables) and exporters."""

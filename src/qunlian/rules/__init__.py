@@ -1,0 +1,1 @@
+"""Rule sets as data: strict schemas, dated YAML presets with sources, and their loader."""

@@ -1,0 +1,1 @@
+"""Operational store: SQLAlchemy models, sessions, Alembic migrations."""

@@ -1,0 +1,1 @@
+"""FastAPI application: one router per capability; no business logic here."""
