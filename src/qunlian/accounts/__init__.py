@@ -1,0 +1,1 @@
+"""Accounts: users, roles, password hashing, tokens, demo logins."""

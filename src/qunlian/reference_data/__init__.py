@@ -1,0 +1,1 @@
+"""Reference tables shipped with qunlian (GB/T 4754-2017)."""
