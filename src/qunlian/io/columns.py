@@ -1,0 +1,132 @@
+"""The canonical enterprise-year columns (DESIGN §5): name, meaning, dimension, internal unit, aliases.
+
+This module is data. The importer reads a header cell, strips an optional unit in brackets
+("税收（元）", "tax (万元)"), and looks the rest up here. A canonical English name carries its own unit
+(``tax_wan`` is in 万元, ``land_mu`` in 亩 …); any other header of a column with a dimension must say
+its unit, in the header or through the importer's ``units`` option.
+
+Kinds:
+  uscc      统一社会信用代码, checked against GB 32100-2015
+  text      free text (enterprise name)
+  year      a calendar year
+  town      a 镇街道 of the store (name, code or alias)
+  park      a park of the store (name or code)
+  industry  a GB/T 4754-2017 小类 (4 digits)
+  bool      是/否
+  number    a float in the column's internal unit
+  integer   a whole number (people, firms, patents)
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str  # canonical English name = model attribute
+    label: str  # Chinese label used in messages and templates
+    kind: str  # see the module docstring
+    target: str  # "enterprise" (Enterprise attribute) | "year" (EnterpriseYear attribute) | "key"
+    dimension: str | None = None  # money | area | energy | electricity | emission | count (core.units)
+    unit: str | None = None  # internal unit symbol (core.units) for dimensioned columns
+    aliases: tuple[str, ...] = ()  # accepted header texts besides name and label
+    required: bool = False
+    nonnegative: bool = False
+
+    @property
+    def needs_declared_unit(self) -> bool:
+        """Money, area, energy … columns: the unit must be declared unless the header is the canonical name."""
+        return self.dimension is not None and self.dimension != "count"
+
+
+# Order = DESIGN §5 order, then the columns modules added since. Export writes them in this order.
+COLUMNS: tuple[Column, ...] = (
+    Column("uscc", "统一社会信用代码", "uscc", "key", required=True,
+           aliases=("社会信用代码", "信用代码", "统一代码", "纳税人识别号", "credit code", "unified social credit code")),
+    Column("name", "企业名称", "text", "enterprise",
+           aliases=("单位名称", "企业名", "纳税人名称", "单位详细名称", "名称", "enterprise", "company", "enterprise name")),
+    Column("year", "年度", "year", "key", required=True, aliases=("年份", "统计年度", "数据年度", "yr")),
+    Column("town", "镇街道", "town", "enterprise",
+           aliases=("所属镇街", "所属镇街道", "镇（街道）", "所属镇（街道）", "镇街", "镇/街道", "乡镇街道", "所在镇街道",
+                    "属地", "town")),
+    Column("park", "园区", "park", "enterprise", aliases=("所属园区", "所在园区", "园区平台", "所在平台")),
+    Column("industry_code", "行业代码", "industry", "enterprise",
+           aliases=("国民经济行业代码", "行业分类代码", "国民经济行业分类代码", "行业小类代码", "国标行业代码",
+                    "industry", "industry code", "gbt4754")),
+    Column("above_scale", "是否规上", "bool", "year",
+           aliases=("规上", "是否规上企业", "规上企业", "规模以上", "是否规模以上", "是否规模以上工业企业", "above scale")),
+    Column("land_mu", "用地面积", "number", "year", "area", "亩", nonnegative=True,
+           aliases=("土地面积", "占地面积", "实际用地面积", "用地", "land", "land area")),
+    Column("rented_out_mu", "出租面积", "number", "year", "area", "亩", nonnegative=True,
+           aliases=("出租土地面积", "出租用地面积", "出租用地", "rented out", "rented out land")),
+    Column("tenants", "承租企业数", "integer", "year", "count", "家", nonnegative=True,
+           aliases=("租户数", "出租户数", "承租户数", "承租企业")),
+    Column("tax_wan", "税收", "number", "year", "money", "万元",
+           aliases=("实缴税金", "实缴税收", "税收实际贡献", "税收总额", "入库税金", "实际入库税金", "税金", "tax")),
+    Column("value_added_wan", "增加值", "number", "year", "money", "万元",
+           aliases=("工业增加值", "value added")),
+    Column("revenue_wan", "营业收入", "number", "year", "money", "万元", nonnegative=True,
+           aliases=("营收", "revenue")),
+    Column("main_revenue_wan", "主营业务收入", "number", "year", "money", "万元", nonnegative=True,
+           aliases=("主营收入", "main revenue")),
+    Column("output_wan", "工业总产值", "number", "year", "money", "万元", nonnegative=True,
+           aliases=("总产值", "产值", "工业产值", "output")),
+    Column("energy_tce", "综合能耗", "number", "year", "energy", "吨标准煤", nonnegative=True,
+           aliases=("能耗", "总能耗", "综合能源消费量", "能源消费量", "energy")),
+    Column("electricity_wan_kwh", "用电量", "number", "year", "electricity", "万千瓦时", nonnegative=True,
+           aliases=("总用电量", "工业用电量", "全年用电量", "electricity")),
+    Column("emission_eq_t", "排放当量", "number", "year", "emission", "吨", nonnegative=True,
+           aliases=("主要污染物排放当量", "污染物排放当量", "排污当量", "emission", "emissions")),
+    Column("employees", "从业人员", "integer", "year", "count", "人", nonnegative=True,
+           aliases=("年平均职工人数", "从业人员数", "从业人员平均人数", "职工人数", "员工人数", "employees")),
+    Column("rd_wan", "研发费用", "number", "year", "money", "万元", nonnegative=True,
+           aliases=("R&D经费", "R&D经费支出", "研发经费", "研发投入", "研究开发费用", "rd", "r&d")),
+    Column("profit_wan", "利润总额", "number", "year", "money", "万元", aliases=("利润", "profit")),
+    Column("assets_wan", "资产总计", "number", "year", "money", "万元", nonnegative=True,
+           aliases=("总资产", "资产总额", "assets")),
+    Column("liabilities_wan", "负债合计", "number", "year", "money", "万元", nonnegative=True,
+           aliases=("总负债", "负债总额", "负债总计", "liabilities")),
+    Column("export_wan", "出口交货值", "number", "year", "money", "万元", nonnegative=True,
+           aliases=("出口额", "出口值", "export", "exports")),
+    Column("high_tech_revenue_wan", "高新技术产品收入", "number", "year", "money", "万元", nonnegative=True,
+           aliases=("高新技术产品销售收入", "高新产品收入", "high tech revenue", "high-tech revenue")),
+    Column("invention_patents", "发明专利", "integer", "year", "count", "件", nonnegative=True,
+           aliases=("有效发明专利数", "有效发明专利", "发明专利数", "发明专利拥有量", "invention patents", "patents")),
+)
+
+BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
+REQUIRED: tuple[Column, ...] = tuple(c for c in COLUMNS if c.required)
+ENTERPRISE_FIELDS: tuple[str, ...] = ("name", "town", "park", "industry_code")
+YEAR_FIELDS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.target == "year")
+
+
+def header_key(text: object) -> str:
+    """How a header is compared: NFKC (full-width → half-width), no whitespace or line breaks, lower case."""
+    folded = unicodedata.normalize("NFKC", str(text))
+    return "".join(folded.split()).lower()
+
+
+def _alias_index() -> dict[str, Column]:
+    index: dict[str, Column] = {}
+    for col in COLUMNS:
+        for text in (col.name, col.label, *col.aliases):
+            key = header_key(text)
+            if key in index and index[key] is not col:  # pragma: no cover - guards the table above
+                raise AssertionError(f"alias {text!r} names both {index[key].name} and {col.name}")
+            index[key] = col
+    return index
+
+
+ALIASES: dict[str, Column] = _alias_index()
+
+
+def lookup(header_name: str) -> Column | None:
+    """The column a header (without its unit) names, or None."""
+    return ALIASES.get(header_key(header_name))
+
+
+def is_canonical(header_name: str, col: Column) -> bool:
+    """True when the header is the canonical English name, which implies the internal unit."""
+    return header_key(header_name) == col.name
