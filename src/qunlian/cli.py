@@ -75,12 +75,13 @@ def _uscc_exceptions_if_store() -> set[str]:
 
 def _register() -> None:
     from qunlian.analytics.muni.cli import register as register_muni
+    from qunlian.analytics.targets.cli import register as register_targets
     from qunlian.demo.cli import register as register_demo
     from qunlian.io.cli import register as register_io
     from qunlian.plans.cli import register as register_plans
     from qunlian.web.cli import register as register_web
 
-    for register in (register_plans, register_io, register_demo, register_muni, register_web):
+    for register in (register_plans, register_io, register_demo, register_muni, register_targets, register_web):
         register(app)
 
 

@@ -1,0 +1,222 @@
+"""Targets services over the store: status, reconciliation, roll-up, ranking, alignment.
+
+These are the functions the web pages and the CLI call. They read the store and hand plain rows to
+the pure modules (status, reconcile, alignment); they never write, except where named.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from qunlian.analytics.targets.alignment import align
+from qunlian.analytics.targets.concepts import normalise_name
+from qunlian.analytics.targets.common import (
+    TargetsError,
+    find_indicators,
+    get_plan,
+    indicators_of,
+    lookup_town,
+    measure_of,
+    plan_towns,
+)
+from qunlian.analytics.targets.preset import StatusRules, load_status_rules
+from qunlian.analytics.targets.reconcile import rank_towns, reconcile, rollup
+from qunlian.analytics.targets.status import Observation, Series, TargetPoint, evaluate
+from qunlian.core.periods import Period
+from qunlian.store.models import Actual, Enterprise, EnterpriseYear, Indicator, Plan, Target, Town
+
+
+def _series(session: Session, plan: Plan, ind: Indicator, town: Town | None) -> Series:
+    tq = select(Target).where(Target.indicator_id == ind.id)
+    tq = tq.where(Target.town_id.is_(None) if town is None else Target.town_id == town.id)
+    targets = [TargetPoint(t.year, t.kind, t.value, t.text) for t in session.scalars(tq.order_by(Target.year))]
+    aq = select(Actual).where(Actual.indicator_id == ind.id, Actual.superseded.is_(False))
+    aq = aq.where(Actual.town_id.is_(None) if town is None else Actual.town_id == town.id)
+    actuals = [Observation(Period.parse(a.period), a.value, a.cumulative, a.source, a.is_estimate)
+               for a in session.scalars(aq)]
+    if town is None:
+        # a city figure entered on the same indicator printed twice in the plan (003 附件1 #6 and
+        # 附件3 #3 规上工业亩均税收) counts for both
+        own = {(str(o.period), o.cumulative) for o in actuals}
+        for sib in _siblings(session, plan, ind):
+            for a in session.scalars(select(Actual).where(Actual.indicator_id == sib.id, Actual.town_id.is_(None),
+                                                          Actual.superseded.is_(False))):
+                if (a.period, a.cumulative) not in own:
+                    own.add((a.period, a.cumulative))
+                    actuals.append(Observation(Period.parse(a.period), a.value, a.cumulative, a.source,
+                                               a.is_estimate))
+    return Series(name=ind.name, unit=ind.unit, measure=measure_of(ind), direction=ind.direction, code=ind.code,
+                  nature=ind.nature,
+                  baseline_year=ind.baseline_year if town is None else None,
+                  baseline_value=ind.baseline_value if town is None else None,
+                  plan_start=plan.start_year, targets=targets, actuals=actuals)
+
+
+def _siblings(session: Session, plan: Plan, ind: Indicator) -> list[Indicator]:
+    n = normalise_name(ind.name)
+    return [i for i in indicators_of(session, plan)
+            if i.id != ind.id and i.unit == ind.unit and normalise_name(i.name) == n]
+
+
+def _town_or_fail(session: Session, plan: Plan, town: str) -> Town:
+    t = lookup_town(session, town)
+    towns = plan_towns(session, plan)
+    if t is None or t.id not in {x.id for x in towns}:
+        avail = "、".join(x.name for x in towns) or "（该规划未分解到镇街道）"
+        raise TargetsError(f"镇街道 {town!r} 不在规划 {plan.code} 的分解中；可用：{avail}")
+    return t
+
+
+def plan_status(session: Session, plan_code: str, as_of: str | Period | None = None, town: str | None = None,
+                rules: StatusRules | None = None) -> list[dict[str, Any]]:
+    """One status object per indicator of the plan (city-wide, or one town's decomposed targets)."""
+    plan = get_plan(session, plan_code)
+    rules = rules or load_status_rules()
+    p = Period.parse(as_of) if isinstance(as_of, (str, int)) else as_of
+    t = _town_or_fail(session, plan, town) if town else None
+    out = []
+    for ind in indicators_of(session, plan):
+        s = _series(session, plan, ind, t)
+        if t is not None and not s.targets:
+            continue  # not decomposed to towns
+        if t is None and not s.targets and s.baseline_value is None:
+            continue  # a town-only indicator
+        r = evaluate(s, p, rules)
+        r.update(plan=plan.code, table=ind.table, seq=ind.seq, category=ind.category,
+                 responsible_units=list(ind.responsible_units or []), town=t.name if t else None,
+                 as_of=str(p) if p else None)
+        out.append(r)
+    return out
+
+
+def reconcile_plan(session: Session, plan_code: str, year: int, rules: StatusRules | None = None,
+                   weights: dict[str, dict[str, float]] | None = None) -> list[dict[str, Any]]:
+    """Per indicator decomposed to towns in `year`: do the towns' targets add up to the city's?"""
+    plan = get_plan(session, plan_code)
+    rules = rules or load_status_rules()
+    towns = plan_towns(session, plan)
+    decomposition = _decomposition_table(session, plan)
+    out = []
+    for ind in indicators_of(session, plan):
+        rows = session.scalars(select(Target).where(Target.indicator_id == ind.id, Target.year == year)).all()
+        town_rows = {r.town_id: r for r in rows if r.town_id is not None}
+        city = next((r for r in rows if r.town_id is None), None)
+        if not town_rows and not (city and ind.table == decomposition):
+            continue
+        values = {t.name: (town_rows[t.id].value if t.id in town_rows else None) for t in towns}
+        w = (weights or {}).get(ind.code) or (_weights(session, ind, towns, year) if ind.aggregation ==
+                                              "weighted_mean" else None)
+        rec = reconcile(city.value if city else None, values, ind.aggregation, ind.direction, w,
+                        rules.reconciliation.relative_tolerance, unit=ind.unit)
+        out.append({"indicator": ind.name, "code": ind.code, "unit": ind.unit, "year": year,
+                    "aggregation": ind.aggregation, "city_target": city.value if city else None,
+                    "city_target_text": city.text if city else None,
+                    "towns": {t.name: {"value": values[t.name], "text": town_rows[t.id].text if t.id in town_rows
+                                       else None} for t in towns},
+                    **rec.as_dict()})
+    return out
+
+
+def _decomposition_table(session: Session, plan: Plan) -> str | None:
+    row = session.execute(select(Indicator.table).join(Target).where(
+        Indicator.plan_id == plan.id, Target.town_id.is_not(None)).limit(1)).first()
+    return row[0] if row else None
+
+
+_EY_COLUMNS = {c.key for c in EnterpriseYear.__table__.columns}
+
+
+def _weights(session: Session, ind: Indicator, towns: list[Town], year: int) -> dict[str, float] | None:
+    """Town weights for a weighted mean, from enterprise-year sums of the indicator's weight_by column."""
+    col = ind.weight_by
+    if not col or col not in _EY_COLUMNS:
+        return None
+    from sqlalchemy import func
+
+    c = getattr(EnterpriseYear, col)
+    rows = session.execute(
+        select(Enterprise.town_id, func.sum(c)).join(Enterprise, Enterprise.id == EnterpriseYear.enterprise_id)
+        .where(EnterpriseYear.year == year, EnterpriseYear.above_scale.is_(True))
+        .group_by(Enterprise.town_id)).all()
+    by_id = {tid: v for tid, v in rows}
+    out = {t.name: by_id.get(t.id) for t in towns}
+    return out if all(v for v in out.values()) else None
+
+
+def town_rollup(session: Session, plan_code: str, period: str) -> list[dict[str, Any]]:
+    """Town actuals of a period rolled up to the city by each indicator's aggregation rule."""
+    plan = get_plan(session, plan_code)
+    p = Period.parse(period)
+    towns = plan_towns(session, plan)
+    out = []
+    for ind in indicators_of(session, plan):
+        has_town_targets = session.scalar(select(Target.id).where(
+            Target.indicator_id == ind.id, Target.town_id.is_not(None)).limit(1))
+        if not has_town_targets:
+            continue
+        acts = session.scalars(select(Actual).where(
+            Actual.indicator_id == ind.id, Actual.period == str(p), Actual.superseded.is_(False))).all()
+        by_town = {a.town_id: a.value for a in acts if a.town_id is not None}
+        city_actual = next((a.value for a in acts if a.town_id is None), None)
+        values = {t.name: by_town.get(t.id) for t in towns}
+        w = _weights(session, ind, towns, p.year) if ind.aggregation == "weighted_mean" else None
+        total = rollup(values, ind.aggregation, w) if all(v is not None for v in values.values()) else None
+        out.append({"indicator": ind.name, "code": ind.code, "unit": ind.unit, "period": str(p),
+                    "aggregation": ind.aggregation, "towns": values, "rollup": total, "city_actual": city_actual,
+                    "consistent": None if total is None or city_actual is None
+                    else abs(total - city_actual) <= 1e-6 * max(1.0, abs(city_actual))})
+    return out
+
+
+def town_ranking(session: Session, plan_code: str, indicator: str, period: str) -> list[dict[str, Any]]:
+    """Towns ranked on one indicator: by completion of their own target, then by the actual."""
+    plan = get_plan(session, plan_code)
+    inds = [i for i in find_indicators(session, plan, indicator)
+            if session.scalar(select(Target.id).where(Target.indicator_id == i.id, Target.town_id.is_not(None))
+                              .limit(1))]
+    if len(inds) != 1:
+        raise TargetsError(f"指标 {indicator!r} 在规划 {plan_code} 中没有唯一的镇街道分解")
+    ind = inds[0]
+    p = Period.parse(period)
+    rows = []
+    for t in plan_towns(session, plan):
+        tgt = session.scalar(select(Target).where(Target.indicator_id == ind.id, Target.town_id == t.id,
+                                                  Target.year == p.year))
+        act = session.scalar(select(Actual).where(Actual.indicator_id == ind.id, Actual.town_id == t.id,
+                                                  Actual.period == str(p), Actual.superseded.is_(False)))
+        rows.append({"town": t.name, "actual": act.value if act else None, "target": tgt.value if tgt else None,
+                     "target_text": tgt.text if tgt else None})
+    ranked = rank_towns(rows, ind.direction)
+    for r in ranked:
+        r.update(indicator=ind.name, unit=ind.unit, period=str(p))
+    return ranked
+
+
+def alignment(session: Session, plans: list[str] | None = None) -> list[dict[str, Any]]:
+    """The same indicator in the province, 嘉兴 and 平湖 plans side by side, with differences flagged."""
+    q = select(Plan).order_by(Plan.id)
+    if plans:
+        q = q.where(Plan.code.in_(plans))
+    rows = []
+    for plan in session.scalars(q):
+        for ind in indicators_of(session, plan):
+            tg = session.scalars(select(Target).where(Target.indicator_id == ind.id, Target.town_id.is_(None))
+                                 .order_by(Target.year)).all()
+            if not tg:
+                continue
+            rows.append({"plan": plan.code, "plan_title": plan.title, "level": plan.level, "region": plan.region,
+                         "indicator": ind.name, "code": ind.code, "unit": ind.unit, "direction": ind.direction,
+                         "baseline_year": ind.baseline_year, "baseline_value": ind.baseline_value,
+                         "targets": {t.year: {"value": t.value, "text": t.text, "kind": t.kind} for t in tg}})
+    return align(rows)
+
+
+def status_summary(rows: list[dict[str, Any]]) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for r in rows:
+        counts[r["status"]] += 1
+    return {k: counts.get(k, 0) for k in ("green", "amber", "red", "grey")}
