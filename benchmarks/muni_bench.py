@@ -1,0 +1,239 @@
+"""亩均 evaluation benchmark: the engine against a hand-written DuckDB query and a plain pandas
+implementation of the same method (zj-huangyan-2022: two parts, six + two indicators, fixed
+benchmarks, "no emission data → the part's average points", zero denominators → 0 points, rank in
+the part), measured in the same run on the same data.
+
+    .venv/bin/python benchmarks/muni_bench.py                 # 5,000 and 150,000 firms
+    .venv/bin/python benchmarks/muni_bench.py --sizes 5000 150000 5000000 --threads 2
+
+Each (size, implementation) runs in its own process, reading the same parquet file, so that peak
+memory (max RSS of that process, minus the same process's RSS after reading the input) is its own.
+Time excludes reading the input; the engine's one-off SQL compile is reported on its own line.
+Data: ``qunlian.demo.generator.generate_enterprise_years`` (scale 1 ≈ 3,850 firms).
+Results are appended to benchmarks/muni_bench_results.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).parent
+METHOD = "zj-huangyan-2022"
+YEAR = 2022
+
+ABOVE = [  # code, numerator, denominator, weight, benchmark
+    ("tax_per_mu", "tax_wan", "land_mu", 30, 24.097),
+    ("va_per_mu", "value_added_wan", "land_mu", 20, 136.16),
+    ("va_per_tce", "value_added_wan", "energy_tce", 20, 2.694),
+    ("va_per_emission", "value_added_wan", "emission_eq_t", 10, 4929.81),
+    ("va_per_employee", "value_added_wan", "employees", 10, 18.14),
+    ("rd_ratio", "rd_wan", "main_revenue_wan", 10, 0.0302),
+]
+BELOW = [
+    ("tax_per_mu", "tax_wan", "land_mu", 50, 11.5932),
+    ("tax_per_kwh", "tax_wan", "electricity_wan_kwh", 50, 0.2352),
+]
+
+
+def hand_sql() -> str:
+    """The same math written by hand, as one DuckDB query with the same per-indicator output
+    (value, benchmark, points, status), the total and the rank in the part."""
+    def status(num, den):
+        return (f"CASE WHEN {num} IS NULL OR {den} IS NULL THEN 'missing' WHEN {den} = 0 THEN 'zero_denominator' "
+                f"WHEN {num} / {den} < 0 THEN 'negative' ELSE 'ok' END")
+
+    def raw(num, den, w, b):
+        return f"{num} / nullif({den}, 0) / {b} * {w}"
+
+    sel = []
+    for part, inds in (("above", ABOVE), ("below", BELOW)):
+        for code, num, den, w, b in inds:
+            c = f"{part}_{code}"
+            sel.append(f"CASE WHEN part = '{part}' THEN {num} / nullif({den}, 0) END AS {c}_value")
+            sel.append(f"CASE WHEN part = '{part}' THEN {b} END AS {c}_benchmark")
+            sel.append(f"CASE WHEN part = '{part}' THEN {status(num, den)} END AS {c}_status")
+            if code == "va_per_emission":
+                pts = f"coalesce({raw(num, den, w, b)}, avg({raw(num, den, w, b)}) OVER (PARTITION BY part), 0)"
+            else:
+                pts = f"coalesce({raw(num, den, w, b)}, 0)"
+            sel.append(f"CASE WHEN part = '{part}' THEN {pts} END AS {c}_points")
+    above = " + ".join(f"above_{code}_points" for code, *_ in ABOVE)
+    below = " + ".join(f"below_{code}_points" for code, *_ in BELOW)
+    return f"""
+    WITH p AS (
+      SELECT *, CASE WHEN above_scale THEN 'above' WHEN NOT above_scale THEN 'below' END AS part
+      FROM enterprise_years WHERE year = {YEAR}
+    ), s AS (
+      SELECT uscc, name, town, part, land_mu, tax_wan, value_added_wan, energy_tce, {", ".join(sel)}
+      FROM p
+    ), t AS (
+      SELECT *, CASE part WHEN 'above' THEN {above} WHEN 'below' THEN {below} END AS total_score FROM s
+    )
+    SELECT *, CASE WHEN part IS NOT NULL THEN rank() OVER (PARTITION BY part ORDER BY total_score DESC) END AS rank
+    FROM t"""
+
+
+def run_pandas(table):
+    import numpy as np
+    import pandas as pd
+
+    df = table.to_pandas()
+    df = df[df["year"] == YEAR].copy()
+    df["part"] = np.where(df["above_scale"].isna(), None, np.where(df["above_scale"].fillna(False), "above", "below"))
+    total = pd.Series(0.0, index=df.index)
+    for code, num, den, w, b in ABOVE:
+        d = df[den].astype("float64").replace(0, np.nan)
+        v = df[num].astype("float64") / d
+        df[f"{code}_value"] = v
+        p = v / b * w
+        if code == "va_per_emission":
+            p = p.fillna(p.where(df["part"] == "above").groupby(df["part"]).transform("mean"))
+        total_above = p.fillna(0.0)
+        total = total.add(total_above.where(df["part"] == "above", 0.0))
+    for code, num, den, w, b in BELOW:
+        v = df[num].astype("float64") / df[den].astype("float64").replace(0, np.nan)
+        if code != "tax_per_mu":
+            df[f"{code}_value"] = v
+        total = total.add((v / b * w).fillna(0.0).where(df["part"] == "below", 0.0))
+    df["total_score"] = total.where(df["part"].notna())
+    df["rank"] = df.groupby("part")["total_score"].rank(method="min", ascending=False)
+    return df
+
+
+def child(impl: str, path: str, threads: int) -> None:
+    import psutil
+    import pyarrow.parquet as pq
+
+    proc = psutil.Process()
+    table = pq.read_table(path)
+    base = proc.memory_info().rss
+    t0 = time.perf_counter()
+    extra = {}
+    if impl == "engine":
+        import duckdb
+
+        from qunlian.analytics.muni.engine import _compiled, evaluate
+        from qunlian.rules.loader import get_method
+
+        m = get_method(METHOD)
+        c0 = time.perf_counter()
+        _compiled(m.model_dump_json(), YEAR, False)
+        extra["compile_s"] = time.perf_counter() - c0
+        con = duckdb.connect()
+        con.execute(f"SET threads={threads}")
+        t0 = time.perf_counter()
+        ev = evaluate(table, m, YEAR, backend=con, order=False)
+        rows = ev.results.num_rows
+        check = float(sum(x for x in ev.results.column("total_score").to_pylist()[:1000] if x is not None))
+    elif impl == "sql":
+        import duckdb
+
+        con = duckdb.connect()
+        con.execute(f"SET threads={threads}")
+        con.register("enterprise_years", table)
+        t0 = time.perf_counter()
+        res = con.sql(hand_sql()).to_arrow_table()
+        rows = res.num_rows
+        check = 0.0
+    else:
+        df = run_pandas(table)
+        rows = len(df)
+        check = 0.0
+    elapsed = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps({"impl": impl, "seconds": elapsed, "rows": rows, "peak_mb": (peak - base) / 2**20,
+                      "peak_total_mb": peak / 2**20, "check": check, **extra}))
+
+
+def agree(path: str) -> float:
+    """Largest difference in total score between the engine, the hand SQL and pandas on one file."""
+    import duckdb
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    from qunlian.analytics.muni.engine import evaluate
+    from qunlian.rules.loader import get_method
+
+    table = pq.read_table(path)
+    e = {r["uscc"]: r["total_score"] for r in evaluate(table, get_method(METHOD), YEAR).results.select(["uscc", "total_score"]).to_pylist()}
+    con = duckdb.connect()
+    con.register("enterprise_years", table)
+    s = {r["uscc"]: r["total_score"] for r in con.sql(hand_sql()).to_arrow_table().select(["uscc", "total_score"]).to_pylist()}
+    p = dict(zip(run_pandas(table)["uscc"], run_pandas(table)["total_score"]))
+    worst = 0.0
+    for k, v in e.items():
+        for other in (s.get(k), p.get(k)):
+            if v is None or other is None or (isinstance(other, float) and np.isnan(other)):
+                assert (v is None) == (other is None or np.isnan(other)), k
+                continue
+            worst = max(worst, abs(v - other))
+    return worst
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", type=int, nargs="+", default=[5000, 150000])
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--impls", nargs="+", default=["engine", "sql", "pandas"])
+    ap.add_argument("--child", nargs=2, metavar=("IMPL", "FILE"))
+    ap.add_argument("--no-save", action="store_true")
+    args = ap.parse_args()
+    if args.child:
+        child(args.child[0], args.child[1], args.threads)
+        return
+
+    import pyarrow.parquet as pq
+
+    from qunlian.demo.generator import generate_enterprise_years
+
+    lines = [f"## {time.strftime('%Y-%m-%d %H:%M')} — {platform.processor() or platform.machine()}, "
+             f"{os.cpu_count()} cores, DuckDB threads={args.threads}, method {METHOD}", "",
+             "| firms | engine s | hand SQL s | pandas s | engine ÷ SQL | pandas ÷ engine | engine peak MB | SQL peak MB | pandas peak MB | compile s |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in args.sizes:
+            g0 = time.perf_counter()
+            t = generate_enterprise_years(seed=7, scale=n / 3851, year=YEAR)
+            path = str(Path(tmp) / f"ey_{n}.parquet")
+            pq.write_table(t, path)
+            firms = t.num_rows
+            del t
+            print(f"{firms:,} firms generated in {time.perf_counter() - g0:.1f} s", flush=True)
+            if n <= 200_000:
+                print(f"  largest score difference engine/SQL/pandas: {agree(path):.2e}", flush=True)
+            res = {}
+            for impl in args.impls:
+                out = subprocess.run([sys.executable, __file__, "--threads", str(args.threads), "--child", impl, path],
+                                     capture_output=True, text=True)
+                if out.returncode != 0:
+                    print(out.stderr[-2000:], file=sys.stderr)
+                    res[impl] = None
+                    continue
+                res[impl] = json.loads(out.stdout.strip().splitlines()[-1])
+                r = res[impl]
+                print(f"  {impl:7} {r['seconds']:8.3f} s  peak +{r['peak_mb']:8.0f} MB", flush=True)
+            e, s, p = res.get("engine"), res.get("sql"), res.get("pandas")
+            f = lambda r, k="seconds": f"{r[k]:.3f}" if r else "—"  # noqa: E731
+            ratio = lambda a, b: f"{a['seconds'] / b['seconds']:.2f}×" if a and b else "—"  # noqa: E731
+            mb = lambda r: f"{r['peak_mb']:.0f}" if r else "—"  # noqa: E731
+            lines.append(f"| {firms:,} | {f(e)} | {f(s)} | {f(p)} | {ratio(e, s)} | {ratio(p, e)} | {mb(e)} | {mb(s)} | {mb(p)} | "
+                         f"{e['compile_s']:.2f} |" if e else f"| {firms:,} | — |")
+            print(lines[-1], flush=True)
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if not args.no_save:
+        with (HERE / "muni_bench_results.md").open("a", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
