@@ -21,7 +21,7 @@ fi
 echo "==> 安装依赖 / installing qunlian and its dependencies"
 .venv/bin/python -m pip install --quiet --upgrade pip
 if [[ $dev == 1 ]]; then
-  .venv/bin/python -m pip install --quiet -e '.[dev]'
+  .venv/bin/python -m pip install --quiet -e '.[dev,spark]'
 else
   .venv/bin/python -m pip install --quiet -e .
 fi
@@ -44,6 +44,15 @@ if [[ $dev == 1 && ! -x /usr/bin/chromium ]]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
   else
     echo "提示：未安装 /usr/bin/chromium，浏览器测试将跳过 / note: no /usr/bin/chromium, browser tests will be skipped" >&2
+  fi
+fi
+if [[ $dev == 1 ]] && ! command -v java >/dev/null 2>&1; then
+  # The Spark parity tests need Java 17 (pyspark itself comes from PyPI with the spark extra).
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    echo "==> 安装 Java 17 / installing openjdk-17-jre-headless for the Spark tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null
+  else
+    echo "提示：未找到 java，Spark 对比测试将跳过 / note: no java, Spark parity tests will be skipped" >&2
   fi
 fi
 echo "==> 完成 / setup done"
