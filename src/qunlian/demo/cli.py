@@ -1,7 +1,51 @@
-"""CLI commands of this capability (to be filled in)."""
+"""`qunlian demo`: generate the demo county (invented firms calibrated to published aggregates)."""
+
+from __future__ import annotations
 
 import typer
 
 
 def register(app: typer.Typer) -> None:
-    """Attach this capability's commands to the main `qunlian` app."""
+    """Attach `qunlian demo` to the main app."""
+
+    @app.command("demo")
+    def demo(
+        seed: int = typer.Option(2024, "--seed", help="随机种子；同一种子生成相同的企业 / random seed (same seed, same firms)"),
+        scale: float = typer.Option(
+            1.0, "--scale", min=0.01, help="企业数量倍数（基准测试用）/ multiplies the number of firms (for benchmarks)"
+        ),
+        if_empty: bool = typer.Option(
+            False, "--if-empty", help="库中已有企业时什么也不做 / do nothing when the store already holds firms"
+        ),
+    ) -> None:
+        """生成演示县（虚构企业）/ generate the demo county (invented firms, calibrated to 000 表1 2020)."""
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        from qunlian.demo.load import STEPS, load_demo
+        from qunlian.store.db import describe, make_engine
+
+        engine = make_engine()
+        if if_empty:
+            from sqlalchemy import func, select
+
+            from qunlian.store.db import migrate, session_factory
+            from qunlian.store.models import Enterprise
+
+            migrate(engine)
+            with session_factory(engine)() as s:
+                n = s.scalar(select(func.count()).select_from(Enterprise)) or 0
+            if n:
+                typer.echo(f"库中已有 {n:,} 家企业，未重新生成演示县 / the store already holds {n:,} firms; demo county left as is")
+                return
+        with Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+            transient=True,
+        ) as bar:
+            task = bar.add_task("演示县 demo county", total=STEPS)
+
+            def progress(stage: str, done: int, total: int) -> None:
+                bar.update(task, description=stage, completed=done, total=total)
+
+            text = load_demo(engine, seed=seed, scale=scale, progress=progress, actor="cli")
+        typer.echo(describe())
+        typer.echo(text)
