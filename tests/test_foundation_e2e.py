@@ -67,3 +67,14 @@ def test_init_demo_export_reproduces_the_2020_column(cli_env, tmp_path):
     shown = runner.invoke(app, ["plans", "show", "pinghu-mfg-14th", "--format", "json"])
     assert shown.exit_code == 0, shown.output
     assert len(json.loads(shown.output)["indicators"]) == 13
+
+    # The demo also lets the other capabilities show themselves: plan actuals and 亩均 runs.
+    status = runner.invoke(app, ["targets", "status", "--plan", "pinghu-mfg-14th", "--as-of", "2024", "--format", "json"])
+    assert status.exit_code == 0, status.output
+    rows = json.loads(status.output)
+    assert len(rows) == 13
+    assert {r["status"] for r in rows} <= {"green", "amber", "red", "grey"}
+    judged = [r for r in rows if r["status"] != "grey"]
+    assert len(judged) >= 10 and all(r["reason"] for r in judged)
+    runs = runner.invoke(app, ["muni", "runs"])
+    assert runs.exit_code == 0 and runs.output.count("demo-pinghu") == 5, runs.output

@@ -21,7 +21,8 @@ def register(app: typer.Typer) -> None:
         """生成演示县（虚构企业）/ generate the demo county (invented firms, calibrated to 000 表1 2020)."""
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-        from qunlian.demo.load import STEPS, load_demo
+        from qunlian.demo.county import build_demo_county
+        from qunlian.demo.load import STEPS
         from qunlian.store.db import describe, make_engine
 
         engine = make_engine()
@@ -46,6 +47,6 @@ def register(app: typer.Typer) -> None:
             def progress(stage: str, done: int, total: int) -> None:
                 bar.update(task, description=stage, completed=done, total=total)
 
-            text = load_demo(engine, seed=seed, scale=scale, progress=progress, actor="cli")
+            text = build_demo_county(engine, seed=seed, scale=scale, progress=progress, actor="cli")
         typer.echo(describe())
         typer.echo(text)
