@@ -1,7 +1,127 @@
-"""CLI commands of this capability (to be filled in)."""
+"""`qunlian serve` and `qunlian users …`."""
+
+from __future__ import annotations
 
 import typer
+
+from qunlian.store.models import ROLES
+
+users_app = typer.Typer(help="用户与权限 / users, roles and scopes", no_args_is_help=True)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+def _engine():
+    from qunlian.store.db import is_initialised, make_engine
+
+    engine = make_engine()
+    if not is_initialised(engine):
+        _fail("数据库尚未初始化：请先运行 qunlian init / the store is not initialised: run qunlian init first")
+    return engine
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="监听地址 / address to listen on"),
+    port: int = typer.Option(8000, help="端口 / port"),
+    workers: int = typer.Option(1, help="进程数；登录限流计数在进程内 / processes (login throttling is per process)"),
+) -> None:
+    """启动网页与接口服务 / serve the web pages and the JSON API (uvicorn)."""
+    import uvicorn
+
+    from qunlian.accounts.service import user_count
+    from qunlian.store.db import describe, session_factory
+    from qunlian.web.app import create_app
+
+    engine = _engine()
+    with session_factory(engine)() as session:
+        if user_count(session) == 0:
+            typer.echo("提示：还没有用户。先创建管理员 / no users yet, create an admin first:\n"
+                       "  qunlian users add --username admin --password '…' --role admin")
+    typer.echo(describe())
+    typer.echo(f"群链 qunlian: http://{host}:{port}/  (API docs: /api/docs)")
+    if workers > 1:
+        uvicorn.run("qunlian.web.app:create_app", factory=True, host=host, port=port, workers=workers,
+                    proxy_headers=True)
+    else:
+        uvicorn.run(create_app(engine), host=host, port=port, proxy_headers=True)
+
+
+@users_app.command("add")
+def users_add(
+    username: str = typer.Option(..., "--username", help="登录名"),
+    password: str = typer.Option(..., "--password", help="密码（至少 8 个字符）"),
+    role: str = typer.Option(..., "--role", help=f"角色：{' | '.join(ROLES)}"),
+    town: str | None = typer.Option(None, "--town", help="角色 town：镇街道代码或名称"),
+    chain: str | None = typer.Option(None, "--chain", help="角色 chain：产业链节点 体系:代码（如 4q8l:…）"),
+    uscc: str | None = typer.Option(None, "--uscc", help="角色 enterprise：企业统一社会信用代码"),
+    department: str | None = typer.Option(None, "--department", help="角色 department：部门名称"),
+    display_name: str = typer.Option("", "--display-name", help="显示名"),
+) -> None:
+    """新增用户 / add a user with a role and its scope."""
+    from qunlian.accounts.service import AccountError, add_user, describe_scope
+    from qunlian.store.db import transaction
+
+    try:
+        with transaction(_engine()) as session:
+            user = add_user(session, username=username, password=password, role=role, town=town, chain=chain,
+                            uscc=uscc, department=department, display_name=display_name, actor="cli")
+            scope = describe_scope(session, user)
+    except AccountError as exc:
+        _fail(str(exc))
+    typer.echo(f"已新增用户 added: {username}  角色 role: {role}  范围 scope: {scope}")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """列出用户 / list users."""
+    from qunlian.accounts.service import list_users
+    from qunlian.store.db import session_factory
+
+    with session_factory(_engine())() as session:
+        rows = list_users(session)
+    if not rows:
+        typer.echo("还没有用户 / no users yet")
+        return
+    for r in rows:
+        state = "已停用 disabled" if r["disabled"] else "启用 active"
+        typer.echo(f"{r['username']}\t{r['role']}\t{r['scope']}\t{state}")
+
+
+@users_app.command("disable")
+def users_disable(username: str = typer.Argument(..., help="要停用的用户名")) -> None:
+    """停用用户（立即失效：会话与令牌） / disable a user; its sessions and tokens stop working at once."""
+    from qunlian.accounts.service import AccountError, disable_user
+    from qunlian.store.db import transaction
+
+    try:
+        with transaction(_engine()) as session:
+            disable_user(session, username, actor="cli")
+    except AccountError as exc:
+        _fail(str(exc))
+    typer.echo(f"已停用 disabled: {username}")
+
+
+@users_app.command("demo")
+def users_demo(
+    password: str | None = typer.Option(None, "--password", help="所有演示账号共用的密码；缺省为随机"),
+) -> None:
+    """为每个角色生成演示账号（范围取库中真实数据）/ one demo login per role, scoped to rows of the store."""
+    from qunlian.accounts.service import AccountError, create_demo_users
+    from qunlian.store.db import transaction
+
+    try:
+        with transaction(_engine()) as session:
+            logins = create_demo_users(session, password=password, actor="cli")
+    except AccountError as exc:
+        _fail(str(exc))
+    for login in logins:
+        typer.echo(f"{login['role']:<11} {login['username']:<16} {login['password']:<20} {login['scope']}")
 
 
 def register(app: typer.Typer) -> None:
     """Attach this capability's commands to the main `qunlian` app."""
+    app.command("serve")(serve)
+    app.add_typer(users_app, name="users")

@@ -1,0 +1,266 @@
+"""User service: add, list, disable, authenticate, demo logins. Every write leaves an audit line."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from qunlian.accounts.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
+from qunlian.core.errors import QunlianError
+from qunlian.store.db import audit
+from qunlian.store.models import ROLES, ChainNode, Enterprise, EnterpriseChainNode, EnterpriseYear, Town, User
+
+USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{3,80}$")
+
+ROLE_NAMES = {
+    "admin": "系统管理员",
+    "analyst": "分析人员",
+    "department": "部门",
+    "town": "镇街道",
+    "chain": "产业链",
+    "enterprise": "企业",
+}
+
+# the scope option each scoped role needs, and the only role that accepts it
+SCOPE_OPTION = {"town": "--town", "chain": "--chain", "enterprise": "--uscc"}
+
+
+class AccountError(QunlianError):
+    """A user-management request that cannot be done; the message says why and what to do."""
+
+
+# --------------------------------------------------------------------------- lookups
+
+
+def find_town(session: Session, ref: str) -> Town:
+    ref = ref.strip()
+    town = session.scalars(select(Town).where(or_(Town.code == ref, Town.name == ref))).first()
+    if town is None:
+        town = next((t for t in session.scalars(select(Town)) if ref in (t.aliases or [])), None)
+    if town is None:
+        known = "，".join(f"{t.code}（{t.name}）" for t in session.scalars(select(Town).order_by(Town.seq, Town.code)))
+        hint = f"可选：{known}" if known else "库中还没有镇街道，请先运行 qunlian init 或 qunlian demo"
+        raise AccountError(f"找不到镇街道 {ref!r}（按代码、名称或别名查找）。{hint}")
+    return town
+
+
+def find_chain_node(session: Session, ref: str) -> ChainNode:
+    """A chain node by "system:code", by code, or by name; ambiguous references are refused."""
+    ref = ref.strip()
+    if ":" in ref:
+        system, code = ref.split(":", 1)
+        matches = list(session.scalars(select(ChainNode).where(ChainNode.system == system, ChainNode.code == code)))
+    else:
+        matches = list(session.scalars(select(ChainNode).where(or_(ChainNode.code == ref, ChainNode.name == ref))))
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        options = "，".join(f"{n.system}:{n.code}（{n.name}）" for n in matches)
+        raise AccountError(f"产业链 {ref!r} 不唯一，请写成 体系:代码 的形式，例如：{options}")
+    chains = list(
+        session.scalars(select(ChainNode).where(ChainNode.level == "chain").order_by(ChainNode.system, ChainNode.seq))
+    )
+    known = "，".join(f"{n.system}:{n.code}（{n.name}）" for n in chains[:12])
+    hint = f"可选（部分）：{known}" if known else "库中还没有产业链体系，请先运行 qunlian init"
+    raise AccountError(f"找不到产业链节点 {ref!r}（按 体系:代码、代码或名称查找）。{hint}")
+
+
+def find_enterprise(session: Session, uscc: str) -> Enterprise:
+    code = uscc.strip().upper()
+    ent = session.scalars(select(Enterprise).where(Enterprise.uscc == code)).first()
+    if ent is None:
+        raise AccountError(f"找不到统一社会信用代码为 {code!r} 的企业；请先导入该企业（qunlian import）")
+    return ent
+
+
+def describe_scope(session: Session, user: User) -> str:
+    if user.role == "town" and user.town_id:
+        town = session.get(Town, user.town_id)
+        return f"镇街道 {town.name}" if town else "镇街道 ?"
+    if user.role == "chain" and user.chain_node_id:
+        node = session.get(ChainNode, user.chain_node_id)
+        return f"产业链 {node.system}:{node.code}（{node.name}）" if node else "产业链 ?"
+    if user.role == "enterprise" and user.enterprise_id:
+        ent = session.get(Enterprise, user.enterprise_id)
+        return f"企业 {ent.uscc}（{ent.name}）" if ent else "企业 ?"
+    if user.role == "department":
+        return f"部门 {user.department or '（未指定）'}"
+    return "全市 city-wide"
+
+
+# --------------------------------------------------------------------------- service
+
+
+def add_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    town: str | None = None,
+    chain: str | None = None,
+    uscc: str | None = None,
+    department: str | None = None,
+    display_name: str = "",
+    actor: str = "cli",
+) -> User:
+    """Create a user after checking the role and its scope target; raises AccountError with the fix."""
+    username = username.strip()
+    if not USERNAME.match(username):
+        raise AccountError(f"用户名 {username!r} 不合法：3–80 个字符，只用字母、数字和 _ . @ -")
+    if role not in ROLES:
+        raise AccountError(f"角色 {role!r} 不存在；可选：{', '.join(ROLES)}")
+    if len(password) < MIN_LENGTH:
+        raise AccountError(f"密码太短：至少 {MIN_LENGTH} 个字符")
+    given = {"town": town, "chain": chain, "enterprise": uscc}
+    for scoped_role, value in given.items():
+        if value and role != scoped_role:
+            raise AccountError(f"{SCOPE_OPTION[scoped_role]} 只用于角色 {scoped_role}，角色 {role} 不带该参数")
+    if role in SCOPE_OPTION and not given[role]:
+        raise AccountError(f"角色 {role} 需要范围参数 {SCOPE_OPTION[role]}")
+    if department and role != "department":
+        raise AccountError(f"--department 只用于角色 department，角色 {role} 不带该参数")
+    if session.scalars(select(User).where(func.lower(User.username) == username.lower())).first():
+        raise AccountError(f"用户名 {username!r} 已存在")
+
+    user = User(
+        username=username,
+        password_hash=hash_password(password),
+        role=role,
+        display_name=display_name or username,
+        department=department,
+        town_id=find_town(session, town).id if town else None,
+        chain_node_id=find_chain_node(session, chain).id if chain else None,
+        enterprise_id=find_enterprise(session, uscc).id if uscc else None,
+    )
+    session.add(user)
+    session.flush()
+    audit(session, actor, "user.add", "user", user.id, username=username, role=role,
+          scope=describe_scope(session, user))
+    return user
+
+
+def list_users(session: Session) -> list[dict[str, Any]]:
+    users = session.scalars(select(User).order_by(User.username))
+    return [
+        {
+            "username": u.username,
+            "role": u.role,
+            "scope": describe_scope(session, u),
+            "disabled": u.disabled,
+            "created_at": u.created_at,
+        }
+        for u in users
+    ]
+
+
+def disable_user(session: Session, username: str, actor: str = "cli") -> User:
+    user = session.scalars(select(User).where(User.username == username)).first()
+    if user is None:
+        raise AccountError(f"用户 {username!r} 不存在（qunlian users list 列出全部用户）")
+    if not user.disabled:
+        user.disabled = True
+        audit(session, actor, "user.disable", "user", user.id, username=username)
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with this username and password, else None (same cost either way)."""
+    user = session.scalars(select(User).where(User.username == username.strip())).first()
+    if not verify_password(user.password_hash if user else None, password):
+        return None
+    if user is None or user.disabled:
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def user_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(User)) or 0
+
+
+# --------------------------------------------------------------------------- demo logins
+
+DEMO_PREFIX = "demo-"
+
+
+def create_demo_users(session: Session, password: str | None = None, actor: str = "demo") -> list[dict[str, Any]]:
+    """One user per role of DESIGN §2, scoped to real rows of the store; returns their logins.
+
+    Scope targets: the town with most enterprises, the 4q8l chain with most linked enterprises and
+    the first enterprise (by USCC) with yearly figures in that town. A role whose target is missing
+    (e.g. no chain system loaded yet) is skipped. Existing demo users are reset (new password, new
+    scope), so running it twice gives working logins. Passwords are random unless one is given.
+    """
+    town = session.execute(
+        select(Town)
+        .outerjoin(Enterprise, Enterprise.town_id == Town.id)
+        .group_by(Town.id)
+        .order_by(func.count(Enterprise.id).desc(), Town.seq, Town.code)
+        .limit(1)
+    ).scalar_one_or_none()
+    chain = session.execute(
+        select(ChainNode)
+        .where(ChainNode.system == "4q8l", ChainNode.level == "chain")
+        .order_by(ChainNode.seq, ChainNode.code)
+    ).scalars().all()
+    chain_node = _busiest_chain(session, chain)
+    ent_query = select(Enterprise).where(Enterprise.id.in_(select(EnterpriseYear.enterprise_id)))
+    if town is not None:
+        ent_query = ent_query.where(Enterprise.town_id == town.id)
+    enterprise = session.scalars(ent_query.order_by(Enterprise.uscc).limit(1)).first()
+
+    wanted: list[tuple[str, dict[str, Any]]] = [
+        ("admin", {}),
+        ("analyst", {}),
+        ("department", {"department": "市科技局"}),
+    ]
+    if town is not None:
+        wanted.append(("town", {"town_id": town.id}))
+    if chain_node is not None:
+        wanted.append(("chain", {"chain_node_id": chain_node.id}))
+    if enterprise is not None:
+        wanted.append(("enterprise", {"enterprise_id": enterprise.id}))
+
+    logins = []
+    for role, scope in wanted:
+        username = f"{DEMO_PREFIX}{role}"
+        secret = password or secrets.token_urlsafe(12)
+        user = session.scalars(select(User).where(User.username == username)).first()
+        if user is None:
+            user = User(username=username, role=role, password_hash="")
+            session.add(user)
+        user.password_hash = hash_password(secret)
+        user.role = role
+        user.display_name = f"演示 {ROLE_NAMES[role]}"
+        user.disabled = False
+        user.department = scope.get("department")
+        user.town_id = scope.get("town_id")
+        user.chain_node_id = scope.get("chain_node_id")
+        user.enterprise_id = scope.get("enterprise_id")
+        session.flush()
+        where = describe_scope(session, user)
+        audit(session, actor, "user.demo", "user", user.id, username=username, role=role, scope=where)
+        logins.append({"username": username, "password": secret, "role": role, "scope": where})
+    return logins
+
+
+def _busiest_chain(session: Session, chains: list[ChainNode]) -> ChainNode | None:
+    from qunlian.store.scoping import subtree_ids
+
+    best, best_count = None, -1
+    for node in chains:
+        ids = subtree_ids(session, node.id)
+        count = session.scalar(
+            select(func.count(func.distinct(EnterpriseChainNode.enterprise_id))).where(
+                EnterpriseChainNode.node_id.in_(ids)
+            )
+        )
+        if count > best_count:
+            best, best_count = node, count
+    return best

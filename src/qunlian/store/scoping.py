@@ -1,0 +1,442 @@
+"""Who may see which enterprises: scope rules applied in the query layer (DESIGN §2).
+
+Enterprise tax, energy and land figures are confidential, so every read of enterprises or their
+yearly figures goes through `enterprise_filter` / `enterprise_year_filter`; hiding links in the UI
+is not the protection. Out-of-scope firms are indistinguishable from missing ones (None → 404).
+
+| role       | enterprises visible                                                    |
+|------------|------------------------------------------------------------------------|
+| admin      | all                                                                    |
+| analyst    | all                                                                    |
+| department | none (their indicators and tasks only; enterprise access needs grants) |
+| town       | firms whose town is the user's town                                    |
+| chain      | firms linked to the user's chain node or any node below it             |
+| enterprise | the user's own firm                                                    |
+
+Anything else (unknown role, a scoped role without its target, a disabled user) sees nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
+from sqlalchemy.orm import Session
+
+from qunlian.analytics.overview import aggregate_years, build_chain_tree, per_mu, scale_counts
+from qunlian.core.industry import get_industry
+from qunlian.store.models import (
+    ChainNode,
+    Enterprise,
+    EnterpriseChainNode,
+    EnterpriseYear,
+    Indicator,
+    Park,
+    Plan,
+    Town,
+    User,
+)
+
+CITY_WIDE = ("admin", "analyst")
+
+
+class ScopeHolder(Protocol):
+    role: str
+    town_id: int | None
+    chain_node_id: int | None
+    enterprise_id: int | None
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller as the query layer sees it: a role and its scope target (a detached User snapshot)."""
+
+    id: int
+    username: str
+    role: str
+    display_name: str = ""
+    department: str | None = None
+    town_id: int | None = None
+    chain_node_id: int | None = None
+    enterprise_id: int | None = None
+    disabled: bool = False
+
+    @classmethod
+    def from_user(cls, user: User) -> Principal:
+        return cls(
+            id=user.id,
+            username=user.username,
+            role=user.role,
+            display_name=user.display_name or user.username,
+            department=user.department,
+            town_id=user.town_id,
+            chain_node_id=user.chain_node_id,
+            enterprise_id=user.enterprise_id,
+            disabled=bool(user.disabled),
+        )
+
+    @property
+    def city_wide(self) -> bool:
+        return self.role in CITY_WIDE and not self.disabled
+
+
+# --------------------------------------------------------------------------- filters
+
+
+def subtree_select(node_id: int) -> Select:
+    """SELECT of the ids of a chain node and all nodes below it (recursive CTE)."""
+    tree = select(ChainNode.id).where(ChainNode.id == node_id).cte("chain_subtree", recursive=True, nesting=True)
+    tree = tree.union_all(select(ChainNode.id).where(ChainNode.parent_id == tree.c.id))
+    return select(tree.c.id)
+
+
+def subtree_ids(session: Session, node_id: int) -> list[int]:
+    return list(session.scalars(subtree_select(node_id)))
+
+
+def chain_enterprise_ids(node_id: int) -> Select:
+    """SELECT of the ids of enterprises linked to a node or any node below it."""
+    return select(EnterpriseChainNode.enterprise_id).where(EnterpriseChainNode.node_id.in_(subtree_select(node_id)))
+
+
+def enterprise_filter(user: ScopeHolder | None) -> ColumnElement[bool]:
+    """WHERE clause on Enterprise restricting rows to what the user may see."""
+    if user is None or getattr(user, "disabled", False):
+        return false()
+    role = user.role
+    if role in CITY_WIDE:
+        return true()
+    if role == "town" and user.town_id is not None:
+        return Enterprise.town_id == user.town_id
+    if role == "chain" and user.chain_node_id is not None:
+        return Enterprise.id.in_(chain_enterprise_ids(user.chain_node_id))
+    if role == "enterprise" and user.enterprise_id is not None:
+        return Enterprise.id == user.enterprise_id
+    return false()
+
+
+def enterprise_year_filter(user: ScopeHolder | None) -> ColumnElement[bool]:
+    """WHERE clause on EnterpriseYear: only the figures of enterprises the user may see."""
+    if user is not None and not getattr(user, "disabled", False) and user.role in CITY_WIDE:
+        return true()
+    if user is not None and user.role == "enterprise" and user.enterprise_id is not None:
+        return EnterpriseYear.enterprise_id == user.enterprise_id
+    return EnterpriseYear.enterprise_id.in_(select(Enterprise.id).where(enterprise_filter(user)))
+
+
+def scoped_enterprises(user: ScopeHolder | None) -> Select:
+    return select(Enterprise).where(enterprise_filter(user))
+
+
+def get_enterprise(session: Session, user: ScopeHolder | None, uscc: str) -> Enterprise | None:
+    """The enterprise with this USCC if the user may see it; None when missing or out of scope."""
+    return session.scalars(
+        select(Enterprise).where(Enterprise.uscc == uscc.strip().upper(), enterprise_filter(user))
+    ).first()
+
+
+# --------------------------------------------------------------------------- enterprise lists
+
+SORTS = ("name", "uscc", "town", "industry", "scale", "land", "output", "tax", "output_per_mu", "tax_per_mu")
+MAX_PAGE_SIZE = 500
+
+
+@dataclass
+class EnterpriseQuery:
+    q: str = ""  # part of a name or USCC
+    town: str | None = None  # town code
+    chain: str | None = None  # chain node as "system:code"
+    year: int | None = None  # default: newest year with figures in scope
+    scale: str | None = None  # above | below
+    sort: str = "name"
+    desc: bool = False
+    page: int = 1
+    page_size: int = 50
+
+
+@dataclass
+class EnterprisePage:
+    items: list[dict[str, Any]]
+    total: int
+    page: int
+    page_size: int
+    year: int | None
+    years: list[int]
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+def scoped_years(session: Session, user: ScopeHolder | None) -> list[int]:
+    return list(
+        session.scalars(
+            select(EnterpriseYear.year).where(enterprise_year_filter(user)).distinct().order_by(EnterpriseYear.year.desc())
+        )
+    )
+
+
+def find_chain_node(session: Session, ref: str | None) -> ChainNode | None:
+    if not ref or ":" not in ref:
+        return None
+    system, code = ref.split(":", 1)
+    return session.scalars(select(ChainNode).where(ChainNode.system == system, ChainNode.code == code)).first()
+
+
+def _enterprise_select(session: Session, user: ScopeHolder | None, query: EnterpriseQuery) -> Select | None:
+    """The filtered, scoped SELECT of (Enterprise, EnterpriseYear|None, Town|None); None → no rows."""
+    ey = EnterpriseYear
+    stmt = (
+        select(Enterprise, ey, Town)
+        .outerjoin(ey, and_(ey.enterprise_id == Enterprise.id, ey.year == (query.year if query.year else -1)))
+        .outerjoin(Town, Town.id == Enterprise.town_id)
+        .where(enterprise_filter(user))
+    )
+    q = (query.q or "").strip()
+    if q:
+        stmt = stmt.where(
+            or_(Enterprise.name.contains(q, autoescape=True), Enterprise.uscc.contains(q.upper(), autoescape=True))
+        )
+    if query.town:
+        stmt = stmt.where(Town.code == query.town)
+    if query.chain:
+        node = find_chain_node(session, query.chain)
+        if node is None:
+            return None
+        stmt = stmt.where(Enterprise.id.in_(chain_enterprise_ids(node.id)))
+    if query.scale == "above":
+        stmt = stmt.where(ey.above_scale.is_(True))
+    elif query.scale == "below":
+        stmt = stmt.where(ey.above_scale.is_(False))
+    return stmt
+
+
+def _sort_column(sort: str) -> ColumnElement[Any]:
+    ey = EnterpriseYear
+    return {
+        "name": Enterprise.name,
+        "uscc": Enterprise.uscc,
+        "town": Town.seq,
+        "industry": Enterprise.industry_code,
+        "scale": ey.above_scale,
+        "land": ey.land_mu,
+        "output": ey.output_wan,
+        "tax": ey.tax_wan,
+        "output_per_mu": ey.output_wan / func.nullif(ey.land_mu, 0),
+        "tax_per_mu": ey.tax_wan / func.nullif(ey.land_mu, 0),
+    }.get(sort, Enterprise.name)
+
+
+def enterprise_row(ent: Enterprise, year: EnterpriseYear | None, town: Town | None) -> dict[str, Any]:
+    fig = {c: getattr(year, c) if year is not None else None for c in FIGURES}
+    return {
+        "uscc": ent.uscc,
+        "name": ent.name,
+        "town_code": town.code if town else None,
+        "town": town.name if town else None,
+        "industry_code": ent.industry_code,
+        "year": year.year if year is not None else None,
+        **fig,
+        "output_per_mu": per_mu(fig["output_wan"], fig["land_mu"]),
+        "tax_per_mu": per_mu(fig["tax_wan"], fig["land_mu"]),
+    }
+
+
+def list_enterprises(
+    session: Session, user: ScopeHolder | None, query: EnterpriseQuery, paginate: bool = True
+) -> EnterprisePage:
+    years = scoped_years(session, user)
+    if query.year is None and years:
+        query.year = years[0]
+    page_size = max(1, min(query.page_size, MAX_PAGE_SIZE))
+    page = max(1, query.page)
+    stmt = _enterprise_select(session, user, query)
+    if stmt is None:
+        return EnterprisePage([], 0, page, page_size, query.year, years)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    col = _sort_column(query.sort)
+    stmt = stmt.order_by((col.desc() if query.desc else col.asc()).nulls_last(), Enterprise.uscc)
+    if paginate:
+        stmt = stmt.limit(page_size).offset((page - 1) * page_size)
+    items = [enterprise_row(e, y, t) for e, y, t in session.execute(stmt)]
+    return EnterprisePage(items, total, page, page_size, query.year, years)
+
+
+FIGURES = (
+    "above_scale", "land_mu", "rented_out_mu", "tax_wan", "value_added_wan", "revenue_wan", "main_revenue_wan",
+    "output_wan", "energy_tce", "electricity_wan_kwh", "emission_eq_t", "employees", "rd_wan", "profit_wan",
+    "assets_wan", "liabilities_wan", "export_wan", "high_tech_revenue_wan", "invention_patents",
+)  # fmt: skip
+
+
+def enterprise_profile(session: Session, user: ScopeHolder | None, uscc: str) -> dict[str, Any] | None:
+    """Identity, place, industry, chain nodes and yearly figures of one in-scope enterprise, else None."""
+    ent = get_enterprise(session, user, uscc)
+    if ent is None:
+        return None
+    town = session.get(Town, ent.town_id) if ent.town_id else None
+    industry = get_industry(ent.industry_code)
+    park = session.get(Park, ent.park_id) if ent.park_id else None
+    nodes = []
+    for link, node in session.execute(
+        select(EnterpriseChainNode, ChainNode)
+        .join(ChainNode, ChainNode.id == EnterpriseChainNode.node_id)
+        .where(EnterpriseChainNode.enterprise_id == ent.id)
+        .order_by(ChainNode.system, ChainNode.seq, ChainNode.code)
+    ):
+        nodes.append({"system": node.system, "code": node.code, "name": node.name, "level": node.level,
+                      "path": _node_path(session, node), "role": link.role, "source": link.source})
+    years = []
+    for y in session.scalars(
+        select(EnterpriseYear).where(EnterpriseYear.enterprise_id == ent.id).order_by(EnterpriseYear.year)
+    ):
+        row = {"year": y.year, **{c: getattr(y, c) for c in FIGURES}}
+        row["output_per_mu"] = per_mu(y.output_wan, y.land_mu)
+        row["tax_per_mu"] = per_mu(y.tax_wan, y.land_mu)
+        years.append(row)
+    return {
+        "uscc": ent.uscc,
+        "name": ent.name,
+        "town": {"code": town.code, "name": town.name} if town else None,
+        "park": {"code": park.code, "name": park.name} if park else None,
+        "industry_code": ent.industry_code,
+        "industry_name": industry.name if industry else None,
+        "ownership": ent.ownership,
+        "established_on": ent.established_on.isoformat() if ent.established_on else None,
+        "listed": ent.listed,
+        "is_demo": ent.is_demo,
+        "chain_nodes": nodes,
+        "years": years,
+    }
+
+
+def _node_path(session: Session, node: ChainNode) -> list[str]:
+    path, seen = [], set()
+    cur: ChainNode | None = node
+    while cur is not None and cur.id not in seen and cur.level != "system":
+        seen.add(cur.id)
+        path.append(cur.name)
+        cur = session.get(ChainNode, cur.parent_id) if cur.parent_id else None
+    return list(reversed(path))
+
+
+# --------------------------------------------------------------------------- overview, towns, chains
+
+
+def overview(session: Session, user: ScopeHolder | None) -> dict[str, Any]:
+    """What the store holds, as far as the user may see: plans, towns, firms by year and scale, chains."""
+    plans = [
+        {"code": code, "title": title, "start_year": s, "end_year": e, "indicators": n}
+        for code, title, s, e, n in session.execute(
+            select(Plan.code, Plan.title, Plan.start_year, Plan.end_year, func.count(Indicator.id))
+            .outerjoin(Indicator, Indicator.plan_id == Plan.id)
+            .group_by(Plan.id, Plan.code, Plan.title, Plan.start_year, Plan.end_year)
+            .order_by(Plan.start_year, Plan.code)
+        )
+    ]
+    counts = scale_counts(
+        session.execute(
+            select(EnterpriseYear.year, EnterpriseYear.above_scale, func.count())
+            .where(enterprise_year_filter(user))
+            .group_by(EnterpriseYear.year, EnterpriseYear.above_scale)
+        ).all()
+    )
+    enterprises = session.scalar(select(func.count()).select_from(Enterprise).where(enterprise_filter(user))) or 0
+    return {
+        "plans": plans,
+        "towns": towns_summary(session, user),
+        "enterprise_years": counts,
+        "enterprises": enterprises,
+        "chain_systems": chain_systems(session),
+    }
+
+
+def towns_summary(session: Session, user: ScopeHolder | None) -> list[dict[str, Any]]:
+    """Every town (names are public) with the number of firms the user may see in it."""
+    firms = (
+        select(Enterprise.town_id, func.count().label("n"))
+        .where(enterprise_filter(user))
+        .group_by(Enterprise.town_id)
+        .subquery()
+    )
+    return [
+        {"code": t.code, "name": t.name, "kind": t.kind, "division_code": t.division_code, "firms": n or 0}
+        for t, n in session.execute(
+            select(Town, firms.c.n).outerjoin(firms, firms.c.town_id == Town.id).order_by(Town.seq, Town.code)
+        )
+    ]
+
+
+def town_detail(session: Session, user: ScopeHolder | None, code: str) -> dict[str, Any] | None:
+    town = session.scalars(select(Town).where(Town.code == code)).first()
+    if town is None:
+        return None
+    rows = session.execute(
+        select(
+            EnterpriseYear.year, EnterpriseYear.above_scale, EnterpriseYear.land_mu,
+            EnterpriseYear.output_wan, EnterpriseYear.tax_wan,
+        )
+        .join(Enterprise, Enterprise.id == EnterpriseYear.enterprise_id)
+        .where(Enterprise.town_id == town.id, enterprise_filter(user))
+    ).mappings()  # fmt: skip
+    parks = list(session.scalars(select(Park).where(Park.town_id == town.id).order_by(Park.name)))
+    return {
+        "code": town.code,
+        "name": town.name,
+        "kind": town.kind,
+        "division_code": town.division_code,
+        "parks": [{"code": p.code, "name": p.name, "kind": p.kind} for p in parks],
+        "years": aggregate_years(rows),
+    }
+
+
+def chain_systems(session: Session) -> list[dict[str, Any]]:
+    """Chain taxonomies (public structure): system code, its root's name and node counts by level."""
+    systems: dict[str, dict[str, Any]] = {}
+    for system, level, n in session.execute(
+        select(ChainNode.system, ChainNode.level, func.count()).group_by(ChainNode.system, ChainNode.level)
+    ):
+        d = systems.setdefault(system, {"system": system, "name": system, "levels": {}, "nodes": 0})
+        d["levels"][level] = n
+        d["nodes"] += n
+    for root in session.scalars(select(ChainNode).where(ChainNode.level == "system")):
+        if root.system in systems:
+            systems[root.system]["name"] = root.name
+    return [systems[k] for k in sorted(systems)]
+
+
+def chain_tree(session: Session, user: ScopeHolder | None, system: str) -> list[Any] | None:
+    """The nodes of one system as a tree, with the firms the user may see counted per node."""
+    nodes = session.execute(
+        select(
+            ChainNode.id, ChainNode.parent_id, ChainNode.code, ChainNode.name, ChainNode.level,
+            ChainNode.kind, ChainNode.industry_codes, ChainNode.seq,
+        ).where(ChainNode.system == system)
+    ).mappings().all()  # fmt: skip
+    if not nodes:
+        return None
+    links = session.execute(
+        select(EnterpriseChainNode.node_id, Enterprise.id, Enterprise.industry_code)
+        .join(Enterprise, Enterprise.id == EnterpriseChainNode.enterprise_id)
+        .join(ChainNode, ChainNode.id == EnterpriseChainNode.node_id)
+        .where(ChainNode.system == system, enterprise_filter(user))
+    ).all()
+    industry_counts = dict(
+        session.execute(
+            select(Enterprise.industry_code, func.count())
+            .where(enterprise_filter(user))
+            .group_by(Enterprise.industry_code)
+        ).all()
+    )
+    return build_chain_tree(nodes, links, industry_counts)
+
+
+def chain_options(session: Session) -> list[dict[str, str]]:
+    """Chain-level nodes offered as list filters, as {"ref": "system:code", "label": …}."""
+    return [
+        {"ref": f"{n.system}:{n.code}", "label": f"{n.system} · {n.name}"}
+        for n in session.scalars(
+            select(ChainNode).where(ChainNode.level == "chain").order_by(ChainNode.system, ChainNode.seq, ChainNode.code)
+        )
+    ]

@@ -1,0 +1,162 @@
+"""Enterprises: scoped search and list, Excel export, and the profile (企业画像)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from io import BytesIO
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import Response
+from openpyxl import Workbook
+from sqlalchemy.orm import Session
+
+from qunlian.store.db import audit
+from qunlian.store.scoping import (
+    SORTS,
+    EnterpriseQuery,
+    Principal,
+    chain_options,
+    enterprise_profile,
+    list_enterprises,
+    towns_summary,
+)
+from qunlian.web import i18n
+from qunlian.web.deps import get_db, lang_of, render, require_user
+
+router = APIRouter(include_in_schema=False)
+
+FIGURE_LABELS = (
+    ("above_scale", "规上/规下"),
+    ("land_mu", "用地（亩）"),
+    ("rented_out_mu", "出租用地（亩）"),
+    ("output_wan", "产值（万元）"),
+    ("revenue_wan", "营业收入（万元）"),
+    ("main_revenue_wan", "主营业务收入（万元）"),
+    ("value_added_wan", "增加值（万元）"),
+    ("tax_wan", "税收（万元）"),
+    ("profit_wan", "利润（万元）"),
+    ("rd_wan", "研发经费（万元）"),
+    ("export_wan", "出口额（万元）"),
+    ("high_tech_revenue_wan", "高新技术产品收入（万元）"),
+    ("assets_wan", "资产（万元）"),
+    ("liabilities_wan", "负债（万元）"),
+    ("energy_tce", "综合能耗（吨标准煤）"),
+    ("electricity_wan_kwh", "用电量（万千瓦时）"),
+    ("emission_eq_t", "排放当量（吨）"),
+    ("employees", "从业人员（人）"),
+    ("invention_patents", "发明专利（件）"),
+    ("output_per_mu", "亩均产值（万元/亩）"),
+    ("tax_per_mu", "亩均税收（万元/亩）"),
+)
+
+EXPORT_COLUMNS = (
+    ("uscc", "统一社会信用代码"),
+    ("name", "企业名称"),
+    ("town", "镇街道"),
+    ("industry_code", "行业代码"),
+    ("year", "年份"),
+    ("above_scale", "规上"),
+    ("land_mu", "用地（亩）"),
+    ("output_wan", "产值（万元）"),
+    ("tax_wan", "税收（万元）"),
+    ("output_per_mu", "亩均产值（万元/亩）"),
+    ("tax_per_mu", "亩均税收（万元/亩）"),
+)
+
+
+def list_params(
+    q: str = Query("", max_length=200),
+    town: str | None = Query(None, max_length=40),
+    chain: str | None = Query(None, max_length=130),
+    year: int | None = Query(None, ge=1900, le=2200),
+    scale: str | None = Query(None, pattern="^(above|below)?$"),
+    sort: str = Query("name"),
+    desc: bool = False,
+    page: int = Query(1, ge=1, le=100000),
+) -> EnterpriseQuery:
+    return EnterpriseQuery(
+        q=q, town=town or None, chain=chain or None, year=year, scale=scale or None,
+        sort=sort if sort in SORTS else "name", desc=desc, page=page,
+    )  # fmt: skip
+
+
+def _params(query: EnterpriseQuery) -> dict[str, Any]:
+    return {"q": query.q, "town": query.town, "chain": query.chain, "year": query.year, "scale": query.scale,
+            "sort": query.sort, "desc": query.desc, "page": query.page}
+
+
+@router.get("/enterprises")
+def enterprises_page(
+    request: Request,
+    query: EnterpriseQuery = Depends(list_params),
+    db: Session = Depends(get_db),
+    user: Principal = Depends(require_user),
+):
+    page = list_enterprises(db, user, query)
+    ctx = {"page": page, "params": _params(query)}
+    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "results":
+        return render(request, "_enterprise_results.html", ctx)
+    ctx.update(towns=towns_summary(db, user), chains=chain_options(db))
+    return render(request, "enterprises.html", ctx)
+
+
+@router.get("/enterprises.xlsx")
+def enterprises_export(
+    request: Request,
+    query: EnterpriseQuery = Depends(list_params),
+    db: Session = Depends(get_db),
+    user: Principal = Depends(require_user),
+):
+    """The filtered, scoped table as an Excel workbook (all pages); the export is audited."""
+    page = list_enterprises(db, user, query, paginate=False)
+    _ = i18n.translator(lang_of(request))
+    wb = Workbook()
+    ws = wb.active
+    ws.title = _("企业")
+    ws.append([_(label) for _key, label in EXPORT_COLUMNS])
+    for row in page.items:
+        ws.append([row[key] for key, _label in EXPORT_COLUMNS])
+    ws.freeze_panes = "A2"
+    for col, width in zip("ABCDEFGHIJK", (22, 36, 12, 10, 8, 8, 12, 14, 14, 18, 18), strict=True):
+        ws.column_dimensions[col].width = width
+    buf = BytesIO()
+    wb.save(buf)
+    audit(db, user.username, "enterprises.export", "enterprise", "", rows=len(page.items), filters=_params(query))
+    db.commit()
+    stamp = dt.date.today().strftime("%Y%m%d")
+    return Response(
+        buf.getvalue(),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="qunlian-enterprises-{stamp}.xlsx"'},
+    )
+
+
+@router.get("/enterprises/{uscc}")
+def enterprise_page(request: Request, uscc: str, db: Session = Depends(get_db), user: Principal = Depends(require_user)):
+    profile = enterprise_profile(db, user, uscc) if len(uscc) <= 18 else None
+    if profile is None:  # missing and out of scope look the same
+        raise HTTPException(404)
+    _ = i18n.translator(lang_of(request))
+    years = [str(y["year"]) for y in profile["years"]]
+    chart = {
+        "tooltip": {"trigger": "axis"},
+        "legend": {"top": 0, "data": [_("亩均产值（万元/亩）"), _("亩均税收（万元/亩）")]},
+        "grid": {"left": 60, "right": 60, "top": 60, "bottom": 30},
+        "xAxis": {"type": "category", "data": years},
+        "yAxis": [
+            {"type": "value", "name": _("产值 万元/亩")},
+            {"type": "value", "name": _("税收 万元/亩")},
+        ],
+        "series": [
+            {"name": _("亩均产值（万元/亩）"), "type": "line", "yAxisIndex": 0,
+             "data": [_round(y["output_per_mu"]) for y in profile["years"]]},
+            {"name": _("亩均税收（万元/亩）"), "type": "line", "yAxisIndex": 1,
+             "data": [_round(y["tax_per_mu"]) for y in profile["years"]]},
+        ],
+    }  # fmt: skip
+    return render(request, "enterprise.html", {"e": profile, "chart": chart, "figure_labels": FIGURE_LABELS})
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)

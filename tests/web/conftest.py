@@ -1,0 +1,28 @@
+"""Fixtures of the web tests (the store and helpers are in web_helpers.py)."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from web_helpers import WebStore, make_client, seed
+
+
+@pytest.fixture
+def web_store(engine: Engine) -> WebStore:
+    return seed(engine)
+
+
+@pytest.fixture
+def client(web_store: WebStore) -> TestClient:
+    return make_client(web_store.engine)
+
+
+@pytest.fixture(autouse=True)
+def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2id with the smallest cost: the tests check behaviour, not the work factor."""
+    from argon2 import PasswordHasher
+
+    from qunlian.accounts import passwords
+
+    monkeypatch.setattr(passwords, "hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
