@@ -48,6 +48,8 @@ def test_init_demo_export_reproduces_the_2020_column(cli_env, tmp_path):
     for args in (["init"], ["demo", "--seed", "2024"]):
         result = runner.invoke(app, args)
         assert result.exit_code == 0, result.output
+    logins = _printed_logins(result.output)
+    assert set(logins) == {"admin", "analyst", "department", "town", "chain", "enterprise"}
 
     out = tmp_path / "2020.csv"
     result = runner.invoke(app, ["export", "enterprise-years", "--year", "2020", "--output", str(out)])
@@ -78,3 +80,24 @@ def test_init_demo_export_reproduces_the_2020_column(cli_env, tmp_path):
     assert len(judged) >= 10 and all(r["reason"] for r in judged)
     runs = runner.invoke(app, ["muni", "runs"])
     assert runs.exit_code == 0 and runs.output.count("demo-pinghu") == 5, runs.output
+
+    # The printed logins work: a newcomer can sign in with what `qunlian demo` showed.
+    from fastapi.testclient import TestClient
+
+    from qunlian.web.app import create_app
+
+    with TestClient(create_app()) as client:
+        for role, (username, password) in logins.items():
+            token = client.post("/api/token", json={"username": username, "password": password})
+            assert token.status_code == 200, (role, token.text)
+        wrong = client.post("/api/token", json={"username": logins["admin"][0], "password": "not-it"})
+        assert wrong.status_code == 401
+
+
+def _printed_logins(output: str) -> dict[str, tuple[str, str]]:
+    found = {}
+    for line in output.splitlines():
+        parts = line.split()
+        if len(parts) >= 3 and parts[1] == f"demo-{parts[0]}":
+            found[parts[0]] = (parts[1], parts[2])
+    return found

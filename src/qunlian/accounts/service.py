@@ -264,3 +264,10 @@ def _busiest_chain(session: Session, chains: list[ChainNode]) -> ChainNode | Non
         if count > best_count:
             best, best_count = node, count
     return best
+
+
+def format_logins(logins: list[dict[str, Any]]) -> str:
+    """The demo logins as a small table a newcomer can copy from."""
+    head = f"{'角色 role':<13} {'用户名 username':<18} {'密码 password':<22} 范围 scope"
+    rows = [f"{x['role']:<13} {x['username']:<18} {x['password']:<22} {x['scope']}" for x in logins]
+    return "\n".join([head, *rows])

@@ -36,7 +36,10 @@ def register(app: typer.Typer) -> None:
             with session_factory(engine)() as s:
                 n = s.scalar(select(func.count()).select_from(Enterprise)) or 0
             if n:
+                from qunlian.demo.county import demo_logins
+
                 typer.echo(f"库中已有 {n:,} 家企业，未重新生成演示县 / the store already holds {n:,} firms; demo county left as is")
+                typer.echo(demo_logins(engine, actor="cli"))
                 return
         with Progress(
             TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),

@@ -24,7 +24,8 @@ Progress = Callable[[str, int, int], None]
 def build_demo_county(
     engine: Engine, seed: int = 2024, scale: float = 1.0, progress: Progress | None = None, actor: str = "demo"
 ) -> str:
-    """Generate the firms, then the plan actuals, the 亩均 runs and the remediation ledger."""
+    """Generate the firms, then the plan actuals, the 亩均 runs, the remediation ledger and one
+    login per role (printed last, so a newcomer finds them at the bottom)."""
     from qunlian.analytics.muni.runs import evaluate_store, update_ledger
     from qunlian.analytics.targets.demo_actuals import load_demo_actuals, load_seed_actuals
 
@@ -54,7 +55,17 @@ def build_demo_county(
         f"亩均评价：{DEMO_MUNI_METHOD} {DEMO_MUNI_YEARS.start}–{DEMO_MUNI_YEARS.stop - 1} 年共 {len(runs)} 次"
         f"（运行编号 {runs[0].id}–{runs[-1].id}），整治台账新增 {ledger} 家 / per-mu runs and remediation ledger"
     )
+    lines.append(demo_logins(engine, actor=actor))
     return "\n".join(lines)
+
+
+def demo_logins(engine: Engine, actor: str = "demo") -> str:
+    """(Re)create one demo login per role with fresh random passwords, and list them."""
+    from qunlian.accounts.service import create_demo_users, format_logins
+
+    with transaction(engine) as s:
+        logins = create_demo_users(s, actor=actor)
+    return "演示账号（每次生成新密码）/ demo logins (new passwords each time):\n" + format_logins(logins)
 
 
 def _count(result: dict) -> int:

@@ -109,7 +109,7 @@ def users_demo(
     password: str | None = typer.Option(None, "--password", help="所有演示账号共用的密码；缺省为随机"),
 ) -> None:
     """为每个角色生成演示账号（范围取库中真实数据）/ one demo login per role, scoped to rows of the store."""
-    from qunlian.accounts.service import AccountError, create_demo_users
+    from qunlian.accounts.service import AccountError, create_demo_users, format_logins
     from qunlian.store.db import transaction
 
     try:
@@ -117,8 +117,7 @@ def users_demo(
             logins = create_demo_users(session, password=password, actor="cli")
     except AccountError as exc:
         _fail(str(exc))
-    for login in logins:
-        typer.echo(f"{login['role']:<11} {login['username']:<16} {login['password']:<20} {login['scope']}")
+    typer.echo(format_logins(logins))
 
 
 def register(app: typer.Typer) -> None:
