@@ -20,6 +20,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from qunlian.core.errors import QunlianError
+
+CONCEPTS_FILE = Path(__file__).with_name("concepts.yaml")
 
 MEASURES = ("flow", "intensity", "ratio", "rate", "stock")
 
@@ -32,14 +41,6 @@ class Concept:
     names: dict[str, str] = field(default_factory=dict)  # normalised printed name → scope label ("" = core)
 
 
-def _c(key: str, label: str, measure: str, *names: str | tuple[str, str]) -> Concept:
-    out: dict[str, str] = {}
-    for n in names:
-        name, scope = (n, "") if isinstance(n, str) else n
-        out[normalise_name(name)] = scope
-    return Concept(key, label, measure, out)
-
-
 def normalise_name(name: str) -> str:
     """Fold the printing differences that do not change meaning."""
     s = re.sub(r"\s+", "", name)
@@ -50,50 +51,38 @@ def normalise_name(name: str) -> str:
     return s
 
 
-CONCEPTS: tuple[Concept, ...] = (
-    _c("mfg-va-share-gdp", "制造业增加值占GDP比重", "ratio",
-       "制造业增加值占GDP比重", ("工业增加值占GDP比重", "工业（含非制造业）")),
-    _c("va-rate", "规上工业增加值率", "ratio", "规上工业增加值率"),
-    _c("labour-productivity", "规上全员劳动生产率", "intensity",
-       "规上制造业全员劳动生产率", ("规上工业全员劳动生产率", "工业（含非制造业）")),
-    _c("tax-per-mu", "规上工业亩均税收", "intensity", "规上工业亩均税收"),
-    _c("va-per-mu", "规上工业亩均增加值", "intensity", "规上工业亩均增加值"),
-    _c("digital-core-share-gdp", "数字经济核心产业增加值占GDP比重", "ratio", "数字经济核心产业增加值占GDP比重"),
-    _c("digital-core-va", "数字经济核心产业增加值", "flow", "数字经济核心产业增加值"),
-    _c("high-tech-mfg-share", "高技术制造业增加值占规上工业比重", "ratio",
-       "高技术制造业增加值占规上工业比重", "高技术制造业增加值占规上工业增加值比重"),
-    _c("high-tech-industry-share", "高新技术产业增加值占规上工业增加值比重", "ratio",
-       "高新技术产业增加值占规上工业增加值比重"),
-    _c("strategic-emerging-share", "战略性新兴产业增加值占规上工业比重", "ratio",
-       "战略性新兴产业增加值占规上工业比重"),
-    _c("rd-intensity", "研发投入强度（占营业收入）", "ratio",
-       "规上制造业企业研发费用占营业收入的比重",
-       ("规上工业企业R&D经费支出占营业收入比重", "工业企业 R&D 经费"),
-       ("规上制造业企业研究与试验发展经费占营业收入的比重", "R&D 经费")),
-    _c("high-tech-firms", "高新技术企业数", "stock", "高新技术企业数"),
-    _c("energy-intensity-decline", "单位增加值能耗降幅", "rate",
-       "规上工业单位增加值能耗降幅", "规上工业单位工业增加值能耗下降"),
-    _c("co2-intensity-decline", "单位增加值二氧化碳排放降幅", "rate",
-       "单位工业增加值二氧化碳排放量降幅", "规上工业单位增加值二氧化碳排放降幅"),
-    _c("water-intensity-decline", "万元工业增加值用水量降幅", "rate", "万元工业增加值用水量降幅"),
-    _c("cluster-output", "“四群八链”集群规上企业总产值", "flow", "四群八链先进制造业集群规上企业总产值"),
-    _c("above-scale-output", "规上工业总产值", "flow", "规上工业总产值"),
-    _c("fortune500", "累计引进世界500强企业", "stock", "累计引进世界500强企业"),
-    _c("patents-per-10k", "每万人口高价值发明专利拥有量", "stock", "每万人口高价值发明专利拥有量"),
-    _c("patents-high-value", "高价值发明专利拥有量", "stock", "高价值发明专利拥有量"),
-    _c("zhejiang-standards", "“浙江制造”标准", "stock", "制修订浙江制造标准", "浙江制造标准"),
-    _c("pinzibiao-firms", "“品字标浙江制造”企业", "stock",
-       "培育品字标浙江制造品牌企业", "品字标浙江制造认证企业"),
-    _c("smart-factories", "省级智能工厂（数字化车间）", "stock", "累计建成省级智能工厂"),
-    _c("green-factories", "国家级绿色工厂", "stock", "累计建成国家级绿色工厂"),
-    _c("va-growth", "规上工业增加值增长", "rate", "规上工业增加值增长"),
-    _c("mfg-investment", "制造业投资", "flow", "制造业投资"),
-    _c("labour-productivity-growth", "规上工业全员劳动生产率增长", "rate", "规上工业全员劳动生产率增长"),
-    _c("digital-core-mfg-growth", "数字经济核心产业制造业增加值增速", "rate", "数字经济核心产业制造业增加值增速"),
-    _c("inefficient-firms-fixed", "高耗低效整治企业数", "flow", "高耗低效整治企业数"),
-    _c("inefficient-land-freed", "高耗低效整治腾出用地面积", "flow", "高耗低效整治腾出用地面积"),
-    _c("inefficient-energy-freed", "高耗低效整治腾出能耗空间", "flow", "高耗低效整治腾出能耗空间"),
-)
+class _NameSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    scope: str = ""
+
+
+class _ConceptSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    key: str
+    label: str
+    measure: Literal["flow", "intensity", "ratio", "rate", "stock"]
+    names: list[_NameSpec]
+
+
+class _ConceptFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: str
+    concepts: list[_ConceptSpec]
+
+
+def load_concepts(path: Path = CONCEPTS_FILE) -> tuple[Concept, ...]:
+    """Read the concept registry (data, not code); unknown keys are errors naming the file."""
+    try:
+        spec = _ConceptFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except ValidationError as exc:
+        raise QunlianError(f"{path.name}: {exc}") from None
+    return tuple(
+        Concept(c.key, c.label, c.measure, {normalise_name(n.name): n.scope for n in c.names}) for c in spec.concepts
+    )
+
+
+CONCEPTS: tuple[Concept, ...] = load_concepts()
 
 _BY_NAME: dict[str, tuple[Concept, str]] = {n: (c, scope) for c in CONCEPTS for n, scope in c.names.items()}
 _BY_KEY = {c.key: c for c in CONCEPTS}
