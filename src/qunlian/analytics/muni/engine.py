@@ -1,9 +1,9 @@
 """The 亩均 evaluation engine: a method preset compiled into one Ibis table expression.
 
 Why Ibis: the same expression runs on DuckDB (default, in-process) and on Spark (DESIGN §6). The
-expression uses only CASE, NULLIF, window aggregates and rank, and a join for previous-year
-benchmarks and tenants — no UDFs, temp tables or asof joins — so that both engines compute the same
-numbers. Every division is ``x / NULLIF(y, 0)``: no division by zero on Spark's ANSI mode, no
+expression uses only CASE, NULLIF, one-row aggregates cross-joined back, one rank window over narrow
+columns joined back on the row id, and joins for tenants — no UDFs, temp tables or asof joins — so
+that both engines compute the same numbers (shape and reasons: ``_scored`` and docs/muni.md §6). Every division is ``x / NULLIF(y, 0)``: no division by zero on Spark's ANSI mode, no
 infinity or NaN on DuckDB.
 
 ``evaluate(table, method, year)`` takes canonical enterprise-year columns (DESIGN §5) for the year
@@ -17,10 +17,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Any
+from typing import Any, Callable
 
 import duckdb
 import ibis
+import numpy as np
 import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -32,6 +33,7 @@ from qunlian.rules.schema import Indicator, Method, Part
 TEXT_COLUMNS = ("uscc", "name", "town", "park", "industry_code", "landowner_uscc", "exemption", "negative_events", "chain")
 FLOAT_COLUMNS = ("land_mu", "tax_wan", "value_added_wan", "energy_tce", "electricity_wan_kwh", "emission_eq_t")
 INT_COLUMNS = ("year", "tenants", "founded_year")
+ROW_ID = "_row"  # added by ``prepare``: the input row's position, the key that joins the rank back
 # Input columns carried into the results (figures for aggregates, measures and the simulator).
 CARRIED = (
     "land_mu", "tax_wan", "value_added_wan", "energy_tce", "electricity_wan_kwh", "emission_eq_t",
@@ -44,6 +46,11 @@ STATUS_ZERO = "zero_denominator"
 STATUS_NEGATIVE = "negative"
 
 STATUS_LABEL = {STATUS_OK: "", STATUS_MISSING: "数据缺失", STATUS_ZERO: "分母为零", STATUS_NEGATIVE: "值为负"}
+# Inside the expression statuses and actions are int8 codes: the position in these tuples.
+STATUS_CODES = (STATUS_OK, STATUS_MISSING, STATUS_ZERO, STATUS_NEGATIVE)
+ACTIONS = ("score", "zero", "mean", "max", "exclude")
+_ST = {s: i for i, s in enumerate(STATUS_CODES)}
+_ACT = {a: i for i, a in enumerate(ACTIONS)}
 
 
 class EvaluationError(QunlianError):
@@ -54,7 +61,9 @@ class EvaluationError(QunlianError):
 
 
 def prepare(table: pa.Table, method: Method, source: str = "input") -> pa.Table:
-    """Canonical columns with the types the engine expects; NaN → null; absent optional columns → null."""
+    """Canonical columns with the types the engine expects; NaN and ±inf → null; absent optional
+    columns → null; plus ``_row`` (the row's position). Columns that already have their type are not
+    copied, so the engine reads the caller's Arrow buffers (DuckDB scans them in place)."""
     missing_required = [c for c in ("uscc", "year") if c not in table.column_names]
     if missing_required:
         raise ValidationFailed(
@@ -62,7 +71,7 @@ def prepare(table: pa.Table, method: Method, source: str = "input") -> pa.Table:
             summary=f"{source}：输入数据缺少必需的列",
         )
     n = table.num_rows
-    cols: dict[str, pa.Array] = {}
+    cols: dict[str, pa.Array | pa.ChunkedArray] = {}
     floats = _float_columns(method)
     for name in TEXT_COLUMNS:
         cols[name] = _cast(table, name, pa.string(), n)
@@ -71,11 +80,11 @@ def prepare(table: pa.Table, method: Method, source: str = "input") -> pa.Table:
         cols[name] = _cast(table, name, pa.int64(), n)
     for name in floats:
         arr = _cast(table, name, pa.float64(), n)
-        if arr.null_count < len(arr):
-            nan = pc.is_nan(arr)
-            inf = pc.is_inf(arr)
-            arr = pc.if_else(pc.or_(nan, inf), pa.scalar(None, pa.float64()), arr)
+        # NaN and ±inf → null; one cheap check first, since most inputs have neither
+        if arr.null_count < len(arr) and not pc.all(pc.is_finite(arr)).as_py():
+            arr = pc.if_else(pc.is_finite(arr), arr, pa.scalar(None, pa.float64()))
         cols[name] = arr
+    cols[ROW_ID] = pa.array(np.arange(n, dtype=np.int64))
     out = pa.table(cols)
     if out.column("uscc").null_count or out.column("year").null_count:
         raise ValidationFailed(
@@ -85,10 +94,11 @@ def prepare(table: pa.Table, method: Method, source: str = "input") -> pa.Table:
     return out
 
 
-def _cast(table: pa.Table, name: str, typ: pa.DataType, n: int) -> pa.Array:
+def _cast(table: pa.Table, name: str, typ: pa.DataType, n: int) -> pa.ChunkedArray | pa.Array:
+    """The column as ``typ``; a column that already has the type is passed on as it is (no copy)."""
     if name not in table.column_names:
         return pa.nulls(n, typ)
-    col = table.column(name).combine_chunks() if isinstance(table.column(name), pa.ChunkedArray) else table.column(name)
+    col = table.column(name)
     if col.type == typ:
         return col
     if pa.types.is_null(col.type):
@@ -139,26 +149,44 @@ def _with_part(t: ir.Table, method: Method) -> ir.Table:
     return t.mutate(part=part)
 
 
-def _exclusion(t: ir.Table, method: Method) -> ir.StringValue:
-    branches = []
+def _exclusion_conds(t: ir.Table, method: Method) -> list[tuple[ir.BooleanValue, str]]:
+    out = []
     for e in method.scope.exclusions:
         cond = (t.exemption == e.code).fill_null(False)
         if e.founded_within_years is not None:
             cond = cond | ((t.year - t.founded_year) < e.founded_within_years).fill_null(False)
-        branches.append((cond, ibis.literal(f"{e.reason}（{e.code}）")))
+        out.append((cond, f"{e.reason}（{e.code}）"))
+    return out
+
+
+def _excluded(t: ir.Table, method: Method) -> ir.BooleanValue | None:
+    """True where a scope exclusion applies (None: the method has none)."""
+    out = None
+    for cond, _ in _exclusion_conds(t, method):
+        out = cond if out is None else out | cond
+    return out
+
+
+def _exclusion(t: ir.Table, method: Method) -> ir.StringValue:
+    branches = [(cond, ibis.literal(text)) for cond, text in _exclusion_conds(t, method)]
     if not branches:
         return _null("string")
     return ibis.cases(*branches, else_=_null("string"))
 
 
-def _raw(t: ir.Table, ind: Indicator) -> tuple[ir.FloatingValue, ir.StringValue]:
+def _code(i: int) -> ir.IntegerValue:
+    return ibis.literal(i, type="int8")
+
+
+def _raw(t: ir.Table, ind: Indicator) -> tuple[ir.FloatingValue, ir.IntegerValue]:
+    """The indicator's value and its status code (position in ``STATUS_CODES``)."""
     num, den = t[ind.numerator].cast("float64"), t[ind.denominator].cast("float64")
     value = num / den.nullif(0.0) * ind.scale if ind.scale != 1 else num / den.nullif(0.0)
     status = ibis.cases(
-        (num.isnull() | den.isnull(), STATUS_MISSING),
-        (den == 0, STATUS_ZERO),
-        (value < 0, STATUS_NEGATIVE),
-        else_=STATUS_OK,
+        (num.isnull() | den.isnull(), _code(_ST[STATUS_MISSING])),
+        (den == 0, _code(_ST[STATUS_ZERO])),
+        (value < 0, _code(_ST[STATUS_NEGATIVE])),
+        else_=_code(_ST[STATUS_OK]),
     )
     return value, status
 
@@ -180,154 +208,220 @@ def _parts_with(method: Method, code: str) -> list[tuple[Part, Indicator]]:
     return [(p, i) for p in method.parts for i in p.indicators if i.code == code]
 
 
-def _stat(value: ir.FloatingValue, num: ir.FloatingValue, den: ir.FloatingValue, ok: ir.BooleanValue, stat: str, factor: float, window: Any) -> ir.FloatingValue:
-    v = ibis.ifelse(ok, value, _null("float64"))
+def _agg_stat(value: ir.FloatingValue, num: ir.FloatingValue, den: ir.FloatingValue, ok: ir.BooleanValue,
+              stat: str, factor: float) -> ir.FloatingScalar:
+    """A derived benchmark as one aggregate over the rows where ``ok``."""
     if stat == "mean":
-        s = v.mean()
+        s = ibis.ifelse(ok, value, _null("float64")).mean()
     elif stat == "median":
-        s = v.median()
+        s = ibis.ifelse(ok, value, _null("float64")).median()
     else:
         s = ibis.ifelse(ok, num, _null("float64")).sum() / ibis.ifelse(ok, den, _null("float64")).sum().nullif(0.0)
-    if window is not None:
-        s = s.over(window) if stat != "aggregate" else (
-            ibis.ifelse(ok, num, _null("float64")).sum().over(window)
-            / ibis.ifelse(ok, den, _null("float64")).sum().over(window).nullif(0.0)
-        )
     return s * factor if factor != 1 else s
 
 
-def _scored(t: ir.Table, method: Method, prev_bench: ir.Table | None) -> ir.Table:
-    """Part, exclusion, indicator values/status/benchmarks/points, total, rank and grade."""
+def _status_text(st: ir.IntegerValue) -> ir.StringValue:
+    return ibis.cases(*[(st == _code(i), s) for i, s in enumerate(STATUS_CODES)], else_=_null("string"))
+
+
+def _scored(source: Callable[[str | None], ir.Table], method: Method, prev_bench: ir.Table | None) -> ir.Table:
+    """Part, exclusion, indicator values/status/benchmarks/points, total, rank and grade.
+
+    Shape (see docs/muni.md §6): the per-firm arithmetic is one streaming projection; every group
+    statistic (derived benchmarks, min/max, average points, group size) is a one-row aggregate over
+    the evaluated firms, cross-joined back; the rank is the only window, computed over three narrow
+    columns (row id, part, total) and joined back on the row id. Statuses and actions are small
+    integer codes until the final projection turns statuses into text.
+
+    ``source(tag)`` gives the firms to evaluate; with a tag, a copy that is its own subtree. Each
+    statistic and the rank read their own copy, so no engine shares (and materialises) the wide
+    per-firm rows between them: the per-row arithmetic is recomputed from the input instead, and each
+    copy only reads the columns it needs.
+    """
     codes = method.indicator_codes
-    t = _with_part(t, method)
-    # values and statuses
-    vals: dict[str, Any] = {}
-    for code in codes:
-        ind = method.indicator(code)
-        value, status = _raw(t, ind)
-        in_part = t.part.isin([p.id for p, _ in _parts_with(method, code)])
-        vals[f"{code}__value"] = ibis.ifelse(in_part, value, _null("float64"))
-        vals[f"{code}__status"] = ibis.ifelse(in_part, status, _null("string"))
-    t = t.mutate(**vals)
-    # actions and exclusion reasons
-    acts: dict[str, Any] = {}
-    data_excl = []
-    for code in codes:
-        st = t[f"{code}__status"]
-        branches = []
-        for part, ind in _parts_with(method, code):
-            for s in (STATUS_OK, STATUS_MISSING, STATUS_ZERO, STATUS_NEGATIVE):
-                branches.append(((t.part == part.id) & (st == s), _action(part, ind, s)))
-        act = ibis.cases(*branches, else_=_null("string"))
-        acts[f"{code}__action"] = act
-        name = method.indicator(code).name
-        data_excl.append(
-            (act == "exclude", ibis.literal(f"{name}：").concat(
-                ibis.cases(*[(st == k, v) for k, v in STATUS_LABEL.items() if v], else_=""), "，方法规定不予评价")
-             )
+    parts_of = {code: _parts_with(method, code) for code in codes}
+
+    def ok_in(tt: ir.Table, part: Part, code: str) -> ir.BooleanValue:
+        return ((tt.part == part.id) & (tt[f"{code}__st"] == _code(_ST[STATUS_OK]))).fill_null(False)
+
+    def rows(t: ir.Table) -> ir.Table:
+        t = _with_part(t, method)
+        # values and status codes
+        vals: dict[str, Any] = {}
+        for code in codes:
+            value, status = _raw(t, method.indicator(code))
+            in_part = t.part.isin([p.id for p, _ in parts_of[code]])
+            vals[f"{code}__value"] = ibis.ifelse(in_part, value, _null("float64"))
+            vals[f"{code}__st"] = ibis.ifelse(in_part, status, _null("int8"))
+        t = t.mutate(**vals)
+        # action codes, exclusion and the reason for it
+        acts: dict[str, Any] = {}
+        for code in codes:
+            st = t[f"{code}__st"]
+            branches = []
+            for part, ind in parts_of[code]:
+                by_action: dict[str, list[int]] = {}
+                for s in STATUS_CODES:
+                    by_action.setdefault(_action(part, ind, s), []).append(_ST[s])
+                for a, sts in by_action.items():
+                    cond = st == _code(sts[0]) if len(sts) == 1 else st.isin([_code(x) for x in sts])
+                    branches.append(((t.part == part.id) & cond, _code(_ACT[a])))
+            acts[f"{code}__act"] = ibis.cases(*branches, else_=_null("int8"))
+        t = t.mutate(**acts)
+        # only indicators whose rules can exclude a firm take part in the exclusion test
+        data_excl = [((t[f"{code}__act"] == _code(_ACT["exclude"])).fill_null(False), code) for code in codes
+                     if any(_action(p, i, s) == "exclude" for p, i in parts_of[code] for s in STATUS_CODES)]
+        scope_excl = _excluded(t, method)
+        not_evaluated = t.part.isnull()
+        if scope_excl is not None:
+            not_evaluated = not_evaluated | scope_excl
+        for cond, _ in data_excl:
+            not_evaluated = not_evaluated | cond
+        scope_reason = "不在评价范围：不符合任何评价对象条件（" + "；".join(
+            f"{p.name}：{describe_selector(p)}" for p in method.parts) + "）"
+        excl = _exclusion(t, method)
+        reason_branches = []
+        for cond, code in data_excl:
+            st = t[f"{code}__st"]
+            label = ibis.cases(*[(st == _code(_ST[k]), v) for k, v in STATUS_LABEL.items() if v], else_="")
+            reason_branches.append((cond, ibis.literal(f"{method.indicator(code).name}：").concat(label, "，方法规定不予评价")))
+        reason = ibis.cases(
+            (t.part.isnull(), ibis.literal(scope_reason)),
+            (excl.notnull(), excl),
+            *reason_branches,
+            else_=_null("string"),
         )
-    t = t.mutate(**acts)
-    scope_reason = "不在评价范围：不符合任何评价对象条件（" + "；".join(
-        f"{p.name}：{describe_selector(p)}" for p in method.parts) + "）"
-    excl = _exclusion(t, method)
-    reason = ibis.cases(
-        (t.part.isnull(), ibis.literal(scope_reason)),
-        (excl.notnull(), excl),
-        *[(c.fill_null(False), r) for c, r in data_excl],
-        else_=_null("string"),
-    )
-    t = t.mutate(excluded_reason=reason)
-    t = t.mutate(evaluated=t.excluded_reason.isnull())
-    w_part = ibis.window(group_by=[t.part, t.evaluated])
+        t = t.mutate(excluded_reason=reason, evaluated=~not_evaluated)
 
-    if prev_bench is not None:  # one row of previous-year benchmarks, broadcast to every firm
-        t = t.cross_join(prev_bench)
+        return t
 
-    # benchmarks and raw points
-    cols: dict[str, Any] = {}
-    for code in codes:
-        value, act = t[f"{code}__value"], t[f"{code}__action"]
-        scored_ok = t.evaluated & (act == "score").fill_null(False)
-        ok = t.evaluated & (t[f"{code}__status"] == STATUS_OK).fill_null(False)
-        ind0 = method.indicator(code)
-        num, den = t[ind0.numerator].cast("float64"), t[ind0.denominator].cast("float64")
-        bench_branches, pts_branches = [], []
-        for part, ind in _parts_with(method, code):
-            in_p = t.part == part.id
-            if ind.scoring == "ratio":
-                b = ind.benchmark
-                assert b is not None
-                if b.fixed is not None:
-                    bench = ibis.literal(b.fixed, type="float64")
-                elif b.derived.year == "current":
-                    bench = _stat(value, num, den, ok, b.derived.stat, b.derived.factor, w_part)
+    def stats1_of(t: ir.Table) -> ir.Table | None:
+        # group statistics that the raw points need: derived current-year benchmarks, min and max
+        ev = t.filter(t.evaluated)
+        s1: dict[str, Any] = {}
+        for code in codes:
+            for part, ind in parts_of[code]:
+                ok = ok_in(ev, part, code)
+                value = ev[f"{code}__value"]
+                if ind.scoring == "ratio" and ind.benchmark.derived is not None and ind.benchmark.derived.year == "current":
+                    d = ind.benchmark.derived
+                    num, den = ev[ind.numerator].cast("float64"), ev[ind.denominator].cast("float64")
+                    s1[f"s1__{part.id}__{code}__bench"] = _agg_stat(value, num, den, ok, d.stat, d.factor)
+                elif ind.scoring == "minmax":
+                    vv = ibis.ifelse(ok, value, _null("float64"))
+                    s1[f"s1__{part.id}__{code}__lo"] = vv.min()
+                    s1[f"s1__{part.id}__{code}__hi"] = vv.max()
+        return ev.aggregate(**s1) if s1 else None
+
+    def raw(t: ir.Table, stats1: ir.Table | None) -> ir.Table:
+        if stats1 is not None:
+            t = t.cross_join(stats1)
+        if prev_bench is not None:  # one row of previous-year benchmarks, broadcast to every firm
+            t = t.cross_join(prev_bench)
+        # benchmarks and raw points
+        cols: dict[str, Any] = {}
+        for code in codes:
+            value = t[f"{code}__value"]
+            bench_branches, pts_branches = [], []
+            for part, ind in parts_of[code]:
+                in_p = t.part == part.id
+                if ind.scoring == "ratio":
+                    b = ind.benchmark
+                    assert b is not None
+                    if b.fixed is not None:
+                        bench = ibis.literal(b.fixed, type="float64")
+                    elif b.derived.year == "current":
+                        bench = ibis.ifelse(t.evaluated, t[f"s1__{part.id}__{code}__bench"], _null("float64"))
+                    else:
+                        bench = t[f"pb__{part.id}__{code}"]
+                    bench_branches.append((in_p, bench))
+                    raw_pts = value / bench.nullif(0.0) * ind.weight
                 else:
-                    bench = t[f"pb__{part.id}__{code}"]
-                bench_branches.append((in_p, bench))
-                raw_pts = value / bench.nullif(0.0) * ind.weight
-            else:
-                mm = ind.minmax
-                base, span = (mm.base, mm.span) if mm else (20.0, 80.0)
-                vv = ibis.ifelse(ok, value, _null("float64"))
-                lo, hi = vv.min().over(w_part), vv.max().over(w_part)
-                frac = ((value - lo) / (hi - lo).nullif(0.0)).fill_null(1.0)
-                raw_pts = ind.weight * (base + span * frac) / 100.0
-            if ind.min_points is not None:
-                raw_pts = ibis.greatest(raw_pts, ind.min_points)
-            if ind.max_points is not None:
-                raw_pts = ibis.least(raw_pts, ind.max_points)
-            pts_branches.append((in_p, raw_pts))
-        cols[f"{code}__benchmark"] = ibis.cases(*bench_branches, else_=_null("float64")) if bench_branches else _null("float64")
-        cols[f"{code}__raw_points"] = ibis.cases(*pts_branches, else_=_null("float64"))
-        cols[f"{code}__scored_ok"] = scored_ok
-    t = t.mutate(**cols)
+                    mm = ind.minmax
+                    base, span = (mm.base, mm.span) if mm else (20.0, 80.0)
+                    lo, hi = t[f"s1__{part.id}__{code}__lo"], t[f"s1__{part.id}__{code}__hi"]
+                    frac = ((value - lo) / (hi - lo).nullif(0.0)).fill_null(1.0)
+                    raw_pts = ind.weight * (base + span * frac) / 100.0
+                if ind.min_points is not None:
+                    raw_pts = ibis.greatest(raw_pts, ind.min_points)
+                if ind.max_points is not None:
+                    raw_pts = ibis.least(raw_pts, ind.max_points)
+                pts_branches.append((in_p, raw_pts))
+            cols[f"{code}__benchmark"] = ibis.cases(*bench_branches, else_=_null("float64")) if bench_branches else _null("float64")
+            cols[f"{code}__raw_points"] = ibis.cases(*pts_branches, else_=_null("float64"))
+        t = t.mutate(**cols)
 
-    # final points per action
-    pts: dict[str, Any] = {}
-    for code in codes:
-        act, raw = t[f"{code}__action"], t[f"{code}__raw_points"]
-        can_mean = any(_action(p, i, st) == "mean" for p, i in _parts_with(method, code)
-                       for st in (STATUS_MISSING, STATUS_ZERO, STATUS_NEGATIVE))
-        mean_pts = (ibis.ifelse(t[f"{code}__scored_ok"], raw, _null("float64")).mean().over(w_part)
-                    if can_mean else _null("float64"))
-        max_branches = [(t.part == p.id, ibis.literal(i.max_points if i.max_points is not None else 0.0, type="float64"))
-                        for p, i in _parts_with(method, code)]
-        pts[f"{code}__points"] = ibis.ifelse(
-            t.evaluated,
-            ibis.cases(
-                (act == "score", raw.fill_null(0.0)),
-                (act == "zero", 0.0),
-                (act == "mean", mean_pts.fill_null(0.0)),
-                (act == "max", ibis.cases(*max_branches, else_=0.0)),
-                else_=_null("float64"),
-            ),
-            _null("float64"),
+        return t
+
+    def stats2_of(t: ir.Table) -> ir.Table:
+        # group statistics that the points need: average points (missing-data rule) and group sizes
+        ev = t.filter(t.evaluated)
+        s2: dict[str, Any] = {f"s2__{p.id}__n": ev.part.count(where=ev.part == p.id) for p in method.parts}
+        for code in codes:
+            for part, ind in parts_of[code]:
+                if any(_action(part, ind, st) == "mean" for st in (STATUS_MISSING, STATUS_ZERO, STATUS_NEGATIVE)):
+                    scored = ((ev.part == part.id) & (ev[f"{code}__act"] == _code(_ACT["score"]))).fill_null(False)
+                    s2[f"s2__{part.id}__{code}__mean"] = ibis.ifelse(scored, ev[f"{code}__raw_points"], _null("float64")).mean()
+        return ev.aggregate(**s2)
+
+    def points(t: ir.Table, stats2: ir.Table) -> ir.Table:
+        t = t.cross_join(stats2)
+        # final points per action
+        pts: dict[str, Any] = {}
+        for code in codes:
+            act, raw = t[f"{code}__act"], t[f"{code}__raw_points"]
+            mean_branches = [(t.part == p.id, t[f"s2__{p.id}__{code}__mean"]) for p, _ in parts_of[code]
+                             if f"s2__{p.id}__{code}__mean" in t.columns]
+            mean_pts = ibis.cases(*mean_branches, else_=_null("float64")) if mean_branches else _null("float64")
+            max_branches = [(t.part == p.id, ibis.literal(i.max_points if i.max_points is not None else 0.0, type="float64"))
+                            for p, i in parts_of[code]]
+            pts[f"{code}__points"] = ibis.ifelse(
+                t.evaluated,
+                ibis.cases(
+                    (act == _code(_ACT["score"]), raw.fill_null(0.0)),
+                    (act == _code(_ACT["zero"]), 0.0),
+                    (act == _code(_ACT["mean"]), mean_pts.fill_null(0.0)),
+                    (act == _code(_ACT["max"]), ibis.cases(*max_branches, else_=0.0)),
+                    else_=_null("float64"),
+                ),
+                _null("float64"),
+            )
+        t = t.mutate(**pts)
+
+        # total, deductions
+        subtotal_branches, ded_branches = [], []
+        tenants = t.tenants.fill_null(0).cast("float64")
+        for p in method.parts:
+            s = None
+            for i in p.indicators:
+                s = t[f"{i.code}__points"] if s is None else s + t[f"{i.code}__points"]
+            subtotal_branches.append((t.part == p.id, s))
+            if p.deductions is not None:
+                d = p.deductions
+                ded = ibis.ifelse(tenants >= 1, d.first_tenant, 0.0) + ibis.greatest(tenants - 1.0, 0.0) * d.each_further_tenant
+                ded_branches.append((t.part == p.id, ded))
+        subtotal = ibis.cases(*subtotal_branches, else_=_null("float64"))
+        deduction = ibis.cases(*ded_branches, else_=0.0) if ded_branches else ibis.literal(0.0)
+        t = t.mutate(
+            score_before_deduction=ibis.ifelse(t.evaluated, subtotal, _null("float64")),
+            deduction=ibis.ifelse(t.evaluated, deduction, _null("float64")),
         )
-    t = t.mutate(**pts)
+        t = t.mutate(total_score=t.score_before_deduction - t.deduction)
+        return t
 
-    # total, deductions
-    subtotal_branches, ded_branches = [], []
-    tenants = t.tenants.fill_null(0).cast("float64")
-    for p in method.parts:
-        s = None
-        for i in p.indicators:
-            s = t[f"{i.code}__points"] if s is None else s + t[f"{i.code}__points"]
-        subtotal_branches.append((t.part == p.id, s))
-        if p.deductions is not None:
-            d = p.deductions
-            ded = ibis.ifelse(tenants >= 1, d.first_tenant, 0.0) + ibis.greatest(tenants - 1.0, 0.0) * d.each_further_tenant
-            ded_branches.append((t.part == p.id, ded))
-    subtotal = ibis.cases(*subtotal_branches, else_=_null("float64"))
-    deduction = ibis.cases(*ded_branches, else_=0.0) if ded_branches else ibis.literal(0.0)
+    s1 = stats1_of(rows(source("stats1")))
+    s2 = stats2_of(raw(rows(source("stats2")), s1))
+    n = points(raw(rows(source("rank")), s1), s2)
+    t = points(raw(rows(source(None)), s1), s2)
+    # rank in the part: the one window, over three narrow columns, joined back on the row id
+    f = n.filter(n.evaluated)
+    ev = f.select(r_row=f[ROW_ID], r_part=f.part, r_total=f.total_score)
+    ranks = ev.select(ev.r_row, r_rank=ibis.rank().over(group_by=ev.r_part, order_by=ibis.desc(ev.r_total)) + 1)
+    t = t.left_join(ranks, t[ROW_ID] == ranks.r_row)
+    gs = ibis.cases(*[(t.part == p.id, t[f"s2__{p.id}__n"]) for p in method.parts], else_=_null("int64"))
     t = t.mutate(
-        score_before_deduction=ibis.ifelse(t.evaluated, subtotal, _null("float64")),
-        deduction=ibis.ifelse(t.evaluated, deduction, _null("float64")),
-    )
-    t = t.mutate(total_score=t.score_before_deduction - t.deduction)
-    w_rank = ibis.window(group_by=[t.part, t.evaluated], order_by=ibis.desc(t.total_score))
-    t = t.mutate(
-        rank=ibis.ifelse(t.evaluated, (ibis.rank().over(w_rank) + 1), _null("int64")),
-        group_size=ibis.ifelse(t.evaluated, t.uscc.count().over(w_part), _null("int64")),
+        rank=ibis.ifelse(t.evaluated, t.r_rank.cast("int64"), _null("int64")),
+        group_size=ibis.ifelse(t.evaluated, gs.cast("int64"), _null("int64")),
     )
     # grades
     grade_branches = []
@@ -373,44 +467,51 @@ def _scored(t: ir.Table, method: Method, prev_bench: ir.Table | None) -> ir.Tabl
 
 def build(t: ir.Table, method: Method, year: int) -> ir.Table:
     """The whole evaluation as one Ibis expression over a table of canonical columns."""
-    cur = t.filter(t.year == year)
     prev_bench = None
     needed = [(p, i) for p in method.parts for i in p.indicators
               if i.benchmark and i.benchmark.derived and i.benchmark.derived.year == "previous"]
     if needed:
         prev = _with_part(t.filter(t.year == year - 1), method)
-        excl = _exclusion(prev, method)
-        prev = prev.filter(prev.part.notnull() & excl.isnull())
+        excl = _excluded(prev, method)
+        prev = prev.filter(prev.part.notnull() & ~excl) if excl is not None else prev.filter(prev.part.notnull())
         aggs = {}
         for p, i in needed:
             value, status = _raw(prev, i)
-            ok = ((status == STATUS_OK) & (prev.part == p.id)).fill_null(False)
+            ok = ((status == _code(_ST[STATUS_OK])) & (prev.part == p.id)).fill_null(False)
             d = i.benchmark.derived
-            aggs[f"pb__{p.id}__{i.code}"] = _stat(
-                value, prev[i.numerator].cast("float64"), prev[i.denominator].cast("float64"), ok, d.stat, d.factor, None
+            aggs[f"pb__{p.id}__{i.code}"] = _agg_stat(
+                value, prev[i.numerator].cast("float64"), prev[i.denominator].cast("float64"), ok, d.stat, d.factor
             )
         prev_bench = prev.aggregate(**aggs)
 
     mode = method.tenants.mode
-    owners = cur.select(o_uscc=cur.uscc).distinct()
-    c2 = cur.left_join(owners, cur.landowner_uscc == owners.o_uscc)
-    c2 = c2.mutate(owner_key=ibis.ifelse(c2.o_uscc.notnull() & (c2.landowner_uscc != c2.uscc), c2.landowner_uscc, c2.uscc)).drop("o_uscc")
-    tenants_rows = c2.filter(c2.owner_key != c2.uscc)
-    own_rows = c2.filter(c2.owner_key == c2.uscc)
 
-    if mode == "separate":
-        ev_input = cur
-    elif mode == "landowner_grade":
-        ev_input = own_rows.drop("owner_key")
-    else:  # merge: figures of the landowner and its tenants added up; attributes are the landowner's
+    def firms(base: ir.Table) -> tuple[ir.Table, ir.Table]:
+        """The firms to evaluate and the tenant rows that take their landowner's result."""
+        cur = base.filter(base.year == year)
+        owners = cur.select(o_uscc=cur.uscc).distinct()
+        c2 = cur.left_join(owners, cur.landowner_uscc == owners.o_uscc)
+        c2 = c2.mutate(owner_key=ibis.ifelse(c2.o_uscc.notnull() & (c2.landowner_uscc != c2.uscc), c2.landowner_uscc, c2.uscc)).drop("o_uscc")
+        tenants_rows = c2.filter(c2.owner_key != c2.uscc)
+        own_rows = c2.filter(c2.owner_key == c2.uscc)
+        if mode == "separate":
+            return cur, tenants_rows
+        if mode == "landowner_grade":
+            return own_rows.drop("owner_key"), tenants_rows
+        # merge: figures of the landowner and its tenants added up; attributes are the landowner's
         sums = [c for c in dict.fromkeys([*method.input_columns, *FLOAT_COLUMNS, "employees", "rd_wan", "main_revenue_wan"])
                 if c not in ("land_mu",)]
         agg = c2.group_by(m_key=c2.owner_key).aggregate(**{f"m__{c}": c2[c].sum() for c in sums})
-        base = own_rows.drop("owner_key")
-        j = base.left_join(agg, base.uscc == agg.m_key)
-        ev_input = j.mutate(**{c: j[f"m__{c}"] for c in sums}).drop("m_key", *[f"m__{c}" for c in sums])
+        own = own_rows.drop("owner_key")
+        j = own.left_join(agg, own.uscc == agg.m_key)
+        return j.mutate(**{c: j[f"m__{c}"] for c in sums}).drop("m_key", *[f"m__{c}" for c in sums]), tenants_rows
 
-    scored = _scored(ev_input, method, prev_bench)
+    def source(tag: str | None) -> ir.Table:
+        # a tagged copy of the input is a subtree of its own (see ``_scored``); the tag is never read
+        return firms(t if tag is None else t.mutate(_use=ibis.literal(tag)))[0]
+
+    tenants_rows = firms(t)[1]
+    scored = _scored(source, method, prev_bench)
     out = _select(scored, method)
     if mode in ("merge", "landowner_grade"):
         ind_cols = [c for c in out.columns if c.startswith(tuple(f"{code}__" for code in method.indicator_codes))]
@@ -447,8 +548,10 @@ def _select(t: ir.Table, method: Method) -> ir.Table:
     for c in CARRIED:
         cols[c] = t[c].cast("float64")
     for code in method.indicator_codes:
-        for k in ("value", "benchmark", "points", "status"):
-            cols[f"{code}__{k}"] = t[f"{code}__{k}"]
+        cols[f"{code}__value"] = t[f"{code}__value"]
+        cols[f"{code}__benchmark"] = t[f"{code}__benchmark"]
+        cols[f"{code}__points"] = t[f"{code}__points"]
+        cols[f"{code}__status"] = _status_text(t[f"{code}__st"])
     return t.select(**cols)
 
 
@@ -558,6 +661,7 @@ def input_schema(method: Method) -> dict[str, str]:
     cols.update({c: "int64" for c in INT_COLUMNS})
     for c in _float_columns(method):
         cols[c] = "float64"
+    cols[ROW_ID] = "int64"
     return cols
 
 
