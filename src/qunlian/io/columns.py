@@ -15,6 +15,8 @@ Kinds:
   bool      是/否
   number    a float in the column's internal unit
   integer   a whole number (people, firms, patents)
+  ref_uscc  the 统一社会信用代码 of another firm (a tenant's landowner), checked like uscc
+  exemption why a firm asks not to be evaluated: a code or a Chinese label of EXEMPTIONS
 """
 
 from __future__ import annotations
@@ -94,7 +96,18 @@ COLUMNS: tuple[Column, ...] = (
            aliases=("高新技术产品销售收入", "高新产品收入", "high tech revenue", "high-tech revenue")),
     Column("invention_patents", "发明专利", "integer", "year", "count", "件", nonnegative=True,
            aliases=("有效发明专利数", "有效发明专利", "发明专利数", "发明专利拥有量", "invention patents", "patents")),
+    Column("landowner_uscc", "土地所有企业代码", "ref_uscc", "year",
+           aliases=("出租方统一社会信用代码", "出租方代码", "土地权利人代码", "房东企业代码", "landowner", "landowner uscc")),
+    Column("exemption", "免评原因", "exemption", "year",
+           aliases=("不参评原因", "申请免评原因", "免评", "exemption")),
 )
+
+# Exemption codes (as the 亩均 presets name them) and the labels a clerk may type instead.
+EXEMPTIONS: dict[str, tuple[str, ...]] = {
+    "new_firm": ("新办企业", "新设企业", "新投产企业"),
+    "under_construction": ("在建企业", "在建", "建设期企业"),
+    "relocated": ("搬迁企业", "搬迁", "异地搬迁"),
+}
 
 BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
 REQUIRED: tuple[Column, ...] = tuple(c for c in COLUMNS if c.required)

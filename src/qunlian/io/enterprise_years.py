@@ -303,6 +303,10 @@ def _parse_rows(table: Table, header: _Header, problems: list[Problem], progress
                     row.industry_code = parse_industry_code(raw)
                 elif col.kind == "bool":
                     row.figures[col.name] = parse_bool(raw)
+                elif col.kind == "ref_uscc":
+                    row.figures[col.name] = _landowner(raw)
+                elif col.kind == "exemption":
+                    row.figures[col.name] = _exemption(raw)
                 else:
                     row.figures[col.name] = _number(n, b, raw, first_unit, bad)
             except CellError as e:
@@ -421,7 +425,7 @@ class _Resolved:
 def _check_against_store(table: Table, header: _Header, rows: list[_Row], ref: _Reference,
                          problems: list[Problem]) -> list[_Resolved]:
     resolved: list[_Resolved] = []
-    bu, bt, bp, bi = (header.by_name.get(k) for k in ("uscc", "town", "park", "industry_code"))
+    bu, bt, bp, bi, bl = (header.by_name.get(k) for k in ("uscc", "town", "park", "industry_code", "landowner_uscc"))
     town_fix = ("可填的镇街道：" + _list(ref.town_names) + "（也可填其代码或别名）") if ref.town_names else \
         "库中还没有任何镇街道：请先运行 qunlian init 载入区划，或由管理员添加镇街道"
     park_fix = ("可填的园区：" + _list(ref.park_names) + "；不在园区内请留空") if ref.park_names else \
@@ -441,6 +445,13 @@ def _check_against_store(table: Table, header: _Header, rows: list[_Row], ref: _
                 r.ok = False
             elif check.exception:
                 r.uscc = check.code
+        owner = r.figures.get("landowner_uscc")
+        if owner is not None and bl is not None:
+            check = uscc_mod.check_uscc(owner, ref.exceptions)
+            if not check.valid:
+                bad(r, bl, owner, f"土地所有企业代码无效：{check.reason}",
+                    "填写出租方（土地所有企业）的 18 位统一社会信用代码；本企业自有土地请留空")
+                r.ok = False
         town_id = park_id = None
         town_name = None
         if r.town is not None and bt is not None:
@@ -649,6 +660,23 @@ def _write(session: Session, table: Table, header: _Header, rows: list[_Row], re
 
 
 # --------------------------------------------------------------------------- export
+
+
+def _landowner(raw: Any) -> str | None:
+    """The normalised code; its validity is checked with the store's exception list later."""
+    text = parse_text(raw)
+    return uscc_mod.normalise(text) if text else None
+
+
+def _exemption(raw: Any) -> str | None:
+    text = parse_text(raw)
+    if not text:
+        return None
+    for code, labels in C.EXEMPTIONS.items():
+        if text == code or text in labels:
+            return code
+    known = "；".join(f"{code}（{'、'.join(labels)}）" for code, labels in C.EXEMPTIONS.items())
+    raise CellError(f"未知的免评原因 {text!r}", f"填写以下之一或留空：{known}")
 
 
 def export_enterprise_years(engine: Engine, year: int, path: str | os.PathLike[str], *, actor: str = "cli") -> int:

@@ -134,6 +134,12 @@ class EnterpriseYear(Base):
     export_wan: Mapped[float | None] = mapped_column(Float)
     high_tech_revenue_wan: Mapped[float | None] = mapped_column(Float)
     invention_patents: Mapped[int | None] = mapped_column(Integer)
+    # A tenant without industrial land of its own names its landowner: 亩均 methods merge tenants with,
+    # or grade them as, the landowner (REFERENCE §1: 遂昌, 江山).
+    landowner_uscc: Mapped[str | None] = mapped_column(String(18))
+    # Why the firm asks not to be evaluated this year (new_firm | under_construction | relocated); the
+    # method decides whether the reason is accepted.
+    exemption: Mapped[str | None] = mapped_column(String(40))
     import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
 
     enterprise: Mapped[Enterprise] = relationship(back_populates="years")

@@ -63,9 +63,11 @@ def store_table(session: Session, years: list[int]) -> pa.Table:
     events: dict[tuple[int, int], list[str]] = {}
     for ev in session.scalars(select(EnterpriseEvent)):
         events.setdefault((ev.enterprise_id, ev.occurred_on.year), []).append(ev.kind)
-    numeric = [c.name for c in EnterpriseYear.__table__.columns if c.name not in ("id", "enterprise_id", "year", "import_batch_id", "above_scale")]
+    text = ("landowner_uscc", "exemption")
+    numeric = [c.name for c in EnterpriseYear.__table__.columns
+               if c.name not in ("id", "enterprise_id", "year", "import_batch_id", "above_scale", *text)]
     rows: dict[str, list[Any]] = {k: [] for k in ["enterprise_id", "uscc", "name", "year", "town", "park", "industry_code", "above_scale",
-                                                    "founded_year", "negative_events", *numeric]}
+                                                    "founded_year", "negative_events", *text, *numeric]}
     for ent, ey, town, park in session.execute(q):
         rows["enterprise_id"].append(ent.id)
         rows["uscc"].append(ent.uscc)
@@ -78,6 +80,8 @@ def store_table(session: Session, years: list[int]) -> pa.Table:
         rows["founded_year"].append(ent.established_on.year if ent.established_on else None)
         ev = events.get((ent.id, ey.year))
         rows["negative_events"].append(";".join(sorted(set(ev))) if ev else None)
+        for c in text:
+            rows[c].append(getattr(ey, c))
         for c in numeric:
             v = getattr(ey, c)
             rows[c].append(None if v is None else float(v))
