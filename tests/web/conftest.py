@@ -8,6 +8,18 @@ from sqlalchemy import Engine
 from web_helpers import WebStore, make_client, seed
 
 
+@pytest.fixture(scope="session")
+def browser():
+    """One Debian Chromium for every browser test (skipped when playwright is not installed)."""
+    from browser_support import ARGS, CHROMIUM
+
+    playwright_sync = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    with playwright_sync.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
 @pytest.fixture
 def web_store(engine: Engine) -> WebStore:
     return seed(engine)

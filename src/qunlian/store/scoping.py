@@ -149,6 +149,7 @@ class EnterpriseQuery:
     chain: str | None = None  # chain node as "system:code"
     year: int | None = None  # default: newest year with figures in scope
     scale: str | None = None  # above | below
+    grade: str | None = None  # 亩均 class (调档后) in the newest run of the year
     sort: str = "name"
     desc: bool = False
     page: int = 1
@@ -209,7 +210,26 @@ def _enterprise_select(session: Session, user: ScopeHolder | None, query: Enterp
         stmt = stmt.where(ey.above_scale.is_(True))
     elif query.scale == "below":
         stmt = stmt.where(ey.above_scale.is_(False))
+    if query.grade:
+        stmt = stmt.where(Enterprise.uscc.in_(muni_grade_usccs(session, query.year, query.grade)))
     return stmt
+
+
+def muni_grade_usccs(session: Session, year: int | None, grade: str) -> Select:
+    """SELECT of the USCCs whose 亩均 class (after the latest manual adjustment) is ``grade`` in the
+    newest run of ``year`` (no run that year → no rows)."""
+    from qunlian.store.muni_models import MuniAdjustment, MuniResult, MuniRun
+
+    run_id = session.scalar(select(func.max(MuniRun.id)).where(MuniRun.year == year)) if year is not None else None
+    if run_id is None:
+        return select(MuniResult.uscc).where(false())
+    latest = select(func.max(MuniAdjustment.id)).where(MuniAdjustment.run_id == run_id).group_by(MuniAdjustment.uscc)
+    adj = select(MuniAdjustment.uscc, MuniAdjustment.grade_after).where(MuniAdjustment.id.in_(latest)).subquery()
+    return (
+        select(MuniResult.uscc)
+        .outerjoin(adj, adj.c.uscc == MuniResult.uscc)
+        .where(MuniResult.run_id == run_id, func.coalesce(adj.c.grade_after, MuniResult.grade) == grade)
+    )
 
 
 def _sort_column(sort: str) -> ColumnElement[Any]:

@@ -117,6 +117,9 @@ NAV = (
     ("/enterprises", "企业", ("admin", "analyst", "town", "chain", "enterprise")),
     ("/towns", "镇街道", None),
     ("/chains", "产业链", None),
+    ("/targets", "规划目标", ("admin", "analyst", "department", "town")),
+    ("/muni", "亩均评价", ("admin", "analyst", "town", "chain")),
+    ("/imports", "数据导入", ("admin", "analyst")),
     ("/users", "用户", ("admin",)),
     ("/api/docs", "接口文档", None),
 )

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from qunlian.web import i18n_imports, i18n_muni, i18n_targets
+
 COOKIE = "lang"
 DEFAULT = "zh"
 LANGUAGES = ("zh", "en")
@@ -194,6 +196,10 @@ EN: dict[str, str] = {
     "统一社会信用代码（角色 enterprise）": "USCC (role enterprise)",
     "部门（角色 department）": "Department (role department)",
 }
+
+# Each capability's pages keep their English entries in web/i18n_<capability>.py.
+for _extra in (i18n_muni.EN, i18n_targets.EN, i18n_imports.EN):
+    EN.update(_extra)
 
 CATALOGUES: dict[str, dict[str, str]] = {"zh": {}, "en": EN}
 

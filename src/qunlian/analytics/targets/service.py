@@ -220,3 +220,209 @@ def status_summary(rows: list[dict[str, Any]]) -> dict[str, int]:
     for r in rows:
         counts[r["status"]] += 1
     return {k: counts.get(k, 0) for k in ("green", "amber", "red", "grey")}
+
+
+# --------------------------------------------------------------------------- views for the web pages
+
+
+def latest_period(session: Session, plan_code: str, town: str | None = None) -> str | None:
+    """The latest period (by its end) with a current actual in the plan, city-wide or for one town."""
+    plan = get_plan(session, plan_code)
+    q = select(Actual.period).join(Indicator, Indicator.id == Actual.indicator_id).where(
+        Indicator.plan_id == plan.id, Actual.superseded.is_(False)).distinct()
+    if town:
+        t = _town_or_fail(session, plan, town)
+        q = q.where(Actual.town_id == t.id)
+    else:
+        q = q.where(Actual.town_id.is_(None))
+    periods = [Period.parse(p) for p in session.scalars(q)]
+    return str(max(periods)) if periods else None
+
+
+def plan_periods(session: Session, plan_code: str) -> list[str]:
+    """Every period with a current actual in the plan, newest first (the as-of choices)."""
+    plan = get_plan(session, plan_code)
+    q = select(Actual.period).join(Indicator, Indicator.id == Actual.indicator_id).where(
+        Indicator.plan_id == plan.id, Actual.superseded.is_(False)).distinct()
+    return [str(p) for p in sorted({Period.parse(p) for p in session.scalars(q)}, reverse=True)]
+
+
+def decomposed_indicators(session: Session, plan_code: str) -> list[dict[str, Any]]:
+    """Indicators of the plan with targets by town (003 附件3), in printed order."""
+    plan = get_plan(session, plan_code)
+    out = []
+    for ind in indicators_of(session, plan):
+        if session.scalar(select(Target.id).where(Target.indicator_id == ind.id, Target.town_id.is_not(None))
+                          .limit(1)):
+            out.append({"code": ind.code, "name": ind.name, "unit": ind.unit, "table": ind.table,
+                        "aggregation": ind.aggregation, "direction": ind.direction})
+    return out
+
+
+def town_targets(session: Session, plan_code: str) -> dict[str, Any]:
+    """The decomposition table: per decomposed indicator and year, the city target and each town's."""
+    plan = get_plan(session, plan_code)
+    towns = plan_towns(session, plan)
+    rows = []
+    for d in decomposed_indicators(session, plan_code):
+        ind = session.scalar(select(Indicator).where(Indicator.plan_id == plan.id, Indicator.code == d["code"]))
+        assert ind is not None
+        tg = session.scalars(select(Target).where(Target.indicator_id == ind.id).order_by(Target.year)).all()
+        for year in sorted({t.year for t in tg if t.town_id is not None}):
+            by = {t.town_id: t for t in tg if t.year == year}
+            city = by.get(None)
+            rows.append({**d, "year": year, "city": city.value if city else None,
+                         "city_text": city.text if city else None,
+                         "towns": {t.name: ({"value": by[t.id].value, "text": by[t.id].text} if t.id in by else None)
+                                   for t in towns}})
+    return {"towns": [{"code": t.code, "name": t.name} for t in towns], "rows": rows}
+
+
+def town_map(session: Session, plan_code: str, indicator: str, period: str,
+             rules: StatusRules | None = None) -> list[dict[str, Any]]:
+    """Each town's actual, target, completion and a light for the schematic map (ranking + the preset's
+    completion thresholds; grey without an actual or a numeric target)."""
+    rules = rules or load_status_rules()
+    ranked = town_ranking(session, plan_code, indicator, period)
+    plan = get_plan(session, plan_code)
+    codes = {t.name: t.code for t in plan_towns(session, plan)}
+    for r in ranked:
+        c = r.get("completion")
+        r["light"] = "grey" if c is None else rules.checks.completion.light(c)
+        r["town_code"] = codes.get(r["town"])
+    return ranked
+
+
+def indicator_view(session: Session, plan_code: str, indicator: str, town: str | None = None,
+                   as_of: str | None = None) -> dict[str, Any]:
+    """One indicator for its drill-down page: status, and by year its actual, target and projection,
+    plus every revision of its actuals (city-wide or one town's)."""
+    plan = get_plan(session, plan_code)
+    inds = [i for i in find_indicators(session, plan, indicator) if i.code == indicator] or \
+        find_indicators(session, plan, indicator)
+    if len(inds) != 1:
+        raise TargetsError(f"指标 {indicator!r} 在规划 {plan_code} 中{'不存在' if not inds else '不唯一'}")
+    ind = inds[0]
+    t = _town_or_fail(session, plan, town) if town else None
+    status = next((r for r in plan_status(session, plan_code, as_of=as_of, town=town) if r["code"] == ind.code),
+                  None)
+    s = _series(session, plan, ind, t)
+    annual = {o.period.year: o.value for o in s.actuals if o.period.kind == "year"}
+    if s.baseline_year is not None and s.baseline_value is not None:
+        annual.setdefault(s.baseline_year, s.baseline_value)
+    targets = {tp.year: tp for tp in s.targets}
+    projected = {p["milestone"]: p.get("projected") for p in (status or {}).get("projections") or []}
+    lo = min([*annual, *targets, plan.start_year - 1])
+    hi = max([*annual, *targets, plan.end_year])
+    years = list(range(lo, hi + 1))
+    last = max(annual) if annual else None
+    proj_series: list[float | None] = []
+    for y in years:  # the projection line starts at the last annual actual and runs to each milestone
+        if y in projected and projected[y] is not None and (last is None or y > last):
+            proj_series.append(projected[y])
+        elif last is not None and y == last and projected:
+            proj_series.append(annual[last])
+        else:
+            proj_series.append(None)
+    history = actual_history_rows(session, ind, t)
+    return {
+        "plan": plan.code, "plan_title": plan.title, "code": ind.code, "name": ind.name, "unit": ind.unit,
+        "table": ind.table, "category": ind.category, "direction": ind.direction, "nature": ind.nature,
+        "aggregation": ind.aggregation, "responsible_units": list(ind.responsible_units or []),
+        "baseline_year": ind.baseline_year, "baseline_value": ind.baseline_value,
+        "town": t.name if t else None, "status": status,
+        "years": years,
+        "actuals": [annual.get(y) for y in years],
+        "targets": [targets[y].value if y in targets else None for y in years],
+        "target_texts": {y: targets[y].text for y in targets},
+        "projections": proj_series,
+        "history": history,
+    }
+
+
+def actual_history_rows(session: Session, ind: Indicator, town: Town | None) -> list[dict[str, Any]]:
+    """Every revision of one indicator's actuals (city-wide when town is None), newest period first."""
+    q = select(Actual).where(Actual.indicator_id == ind.id)
+    q = q.where(Actual.town_id.is_(None) if town is None else Actual.town_id == town.id)
+    rows = session.scalars(q).all()
+    rows = sorted(rows, key=lambda a: (Period.parse(a.period), a.cumulative, a.revision), reverse=True)
+    return [{"id": a.id, "period": a.period, "cumulative": a.cumulative, "value": a.value, "unit": ind.unit,
+             "source": a.source, "is_estimate": a.is_estimate, "revision": a.revision, "superseded": a.superseded,
+             "entered_by": a.entered_by, "entered_at": a.entered_at} for a in rows]
+
+
+def indicator_responsible(session: Session, plan_code: str, indicator: str) -> list[str]:
+    """The units responsible for an indicator (first one leads); [] when it is unknown."""
+    plan = get_plan(session, plan_code)
+    inds = find_indicators(session, plan, indicator)
+    return list(inds[0].responsible_units or []) if len(inds) == 1 else []
+
+
+def chain_strength(session: Session, user: Any, system: str = "4q8l", year: int | None = None) -> dict[str, Any]:
+    """Per chain of a system: firms linked to it (or a node below), their output and 规上 count in `year`
+    (default: the latest year in the user's scope). Only firms the user may see are counted."""
+    from sqlalchemy import func
+
+    from qunlian.store.models import ChainNode, EnterpriseChainNode
+    from qunlian.store.scoping import enterprise_filter, enterprise_year_filter
+
+    if year is None:
+        year = session.scalar(select(func.max(EnterpriseYear.year)).where(enterprise_year_filter(user)))
+    nodes = session.execute(select(ChainNode.id, ChainNode.parent_id, ChainNode.name, ChainNode.level,
+                                   ChainNode.code, ChainNode.seq).where(ChainNode.system == system)).all()
+    parent = {n.id: n.parent_id for n in nodes}
+    chains = {n.id: n for n in nodes if n.level == "chain"}
+
+    def chain_of(node_id: int | None) -> int | None:
+        seen = 0
+        while node_id is not None and node_id not in chains and seen < 50:
+            node_id, seen = parent.get(node_id), seen + 1
+        return node_id if node_id in chains else None
+
+    links = session.execute(
+        select(EnterpriseChainNode.node_id, EnterpriseChainNode.enterprise_id)
+        .join(Enterprise, Enterprise.id == EnterpriseChainNode.enterprise_id)
+        .where(EnterpriseChainNode.node_id.in_(list(parent)), enterprise_filter(user))).all()
+    firms: dict[int, set[int]] = defaultdict(set)
+    for node_id, ent_id in links:
+        c = chain_of(node_id)
+        if c is not None:
+            firms[c].add(ent_id)
+    figures: dict[int, tuple[float | None, bool | None]] = {}
+    ids = sorted({e for s in firms.values() for e in s})
+    for i in range(0, len(ids), 900):
+        for eid, out, above in session.execute(
+                select(EnterpriseYear.enterprise_id, EnterpriseYear.output_wan, EnterpriseYear.above_scale)
+                .where(EnterpriseYear.enterprise_id.in_(ids[i:i + 900]), EnterpriseYear.year == year)):
+            figures[eid] = (out, above)
+    rows = []
+    for cid, n in sorted(chains.items(), key=lambda kv: (kv[1].seq or 0, kv[1].code)):
+        f = firms.get(cid, set())
+        outs = [figures[e][0] for e in f if e in figures and figures[e][0] is not None]
+        rows.append({"code": n.code, "name": n.name, "ref": f"{system}:{n.code}", "firms": len(f),
+                     "output_wan": sum(outs) if outs else None,
+                     "above_scale": sum(1 for e in f if e in figures and figures[e][1])})
+    return {"system": system, "year": year, "chains": rows}
+
+
+def muni_class_mix(session: Session, user: Any) -> dict[str, Any] | None:
+    """The grade mix (A/B/C/D …) of the latest 亩均 run, counting only firms the user may see;
+    None when there is no run. Reads the 亩均 runs read-only."""
+    from qunlian.analytics.muni.runs import list_runs, run_results
+    from qunlian.store.scoping import enterprise_filter
+
+    runs = list_runs(session)
+    if not runs:
+        return None
+    run = runs[0]
+    visible = set(session.scalars(select(Enterprise.id).where(enterprise_filter(user))))
+    table = run_results(session, run.id)
+    if "final_grade" not in table.column_names:
+        return {"run_id": run.id, "year": run.year, "method": run.method_id, "grades": {}, "evaluated": 0}
+    counts: dict[str, int] = defaultdict(int)
+    for eid, grade in zip(table.column("enterprise_id").to_pylist(), table.column("final_grade").to_pylist(),
+                          strict=True):
+        if grade and eid in visible:
+            counts[grade] += 1
+    return {"run_id": run.id, "year": run.year, "method": run.method_id,
+            "grades": dict(sorted(counts.items())), "evaluated": sum(counts.values())}

@@ -108,12 +108,13 @@ def enterprises(
     year: int | None = Query(None, ge=1900, le=2200),
     q: str = Query("", max_length=200, description="part of the name or USCC"),
     scale: str | None = Query(None, pattern="^(above|below)$"),
+    grade: str | None = Query(None, max_length=8, description="亩均 class (调档后) in the newest run of that year, e.g. A"),
     page: int = Query(1, ge=1),
     page_size: int = Query(50, ge=1, le=500),
     db: Session = Depends(get_db),
     user: Principal = Depends(api_user),
 ) -> EnterpriseList:
-    query = EnterpriseQuery(q=q, town=town, chain=chain, year=year, scale=scale, sort="uscc", page=page,
+    query = EnterpriseQuery(q=q, town=town, chain=chain, year=year, scale=scale, grade=grade, sort="uscc", page=page,
                             page_size=page_size)
     result = list_enterprises(db, user, query)
     return EnterpriseList(items=result.items, total=result.total, page=result.page, page_size=result.page_size,

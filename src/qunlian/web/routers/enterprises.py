@@ -71,19 +71,20 @@ def list_params(
     chain: str | None = Query(None, max_length=130),
     year: int | None = Query(None, ge=1900, le=2200),
     scale: str | None = Query(None, pattern="^(above|below)?$"),
+    grade: str | None = Query(None, max_length=8),
     sort: str = Query("name"),
     desc: bool = False,
     page: int = Query(1, ge=1, le=100000),
 ) -> EnterpriseQuery:
     return EnterpriseQuery(
-        q=q, town=town or None, chain=chain or None, year=year, scale=scale or None,
+        q=q, town=town or None, chain=chain or None, year=year, scale=scale or None, grade=grade or None,
         sort=sort if sort in SORTS else "name", desc=desc, page=page,
     )  # fmt: skip
 
 
 def _params(query: EnterpriseQuery) -> dict[str, Any]:
     return {"q": query.q, "town": query.town, "chain": query.chain, "year": query.year, "scale": query.scale,
-            "sort": query.sort, "desc": query.desc, "page": query.page}
+            "grade": query.grade, "sort": query.sort, "desc": query.desc, "page": query.page}
 
 
 @router.get("/enterprises")
@@ -155,7 +156,10 @@ def enterprise_page(request: Request, uscc: str, db: Session = Depends(get_db), 
              "data": [_round(y["tax_per_mu"]) for y in profile["years"]]},
         ],
     }  # fmt: skip
-    return render(request, "enterprise.html", {"e": profile, "chart": chart, "figure_labels": FIGURE_LABELS})
+    from qunlian.web.routers.muni import profile_block  # 亩均 history, explanation, simulator
+
+    return render(request, "enterprise.html", {"e": profile, "chart": chart, "figure_labels": FIGURE_LABELS,
+                                               "muni": profile_block(db, request, profile["uscc"])})
 
 
 def _round(value: float | None) -> float | None:

@@ -18,3 +18,12 @@
   document.addEventListener("DOMContentLoaded", function () { drawCharts(document); });
   document.addEventListener("htmx:afterSwap", function (evt) { drawCharts(evt.target); });
 })();
+
+/* 目标 — targets, tasks, imports: filter forms submit themselves when a [data-autosubmit] control changes. */
+(function () {
+  "use strict";
+  document.addEventListener("change", function (evt) {
+    var el = evt.target;
+    if (el && el.hasAttribute && el.hasAttribute("data-autosubmit") && el.form) el.form.submit();
+  });
+})();
