@@ -127,6 +127,33 @@ def test_oversized_upload_is_refused(web_store, data_dir, monkeypatch):
     assert not [p for p in (data_dir / "uploads").iterdir() if p.is_file()]
 
 
+def test_declared_length_over_the_limit_is_refused_before_the_body_is_read(web_store, data_dir, monkeypatch):
+    """Far past the limit, the request is refused from its Content-Length; the route never runs."""
+    monkeypatch.setenv("QUNLIAN_MAX_UPLOAD_MB", "0.01")  # 10 KiB, plus 1 MiB allowed for the envelope
+    c, token = _admin(web_store)
+    before = _counts(web_store.engine)
+    r = _upload(c, token, "huge.csv", GOOD_CSV + b"x" * (2 * 1024 * 1024))
+    assert r.status_code == 413 and "上限" in r.text and "Traceback" not in r.text
+    assert not (data_dir / "uploads").exists() or not any((data_dir / "uploads").iterdir())
+    assert _counts(web_store.engine) == before
+
+
+def test_abandoned_previews_expire_after_a_day(web_store, data_dir):
+    import os
+    import time
+
+    from qunlian.web.routers.imports import PREVIEW_KEPT_S, uploads_dir
+
+    folder = uploads_dir()
+    stale, fresh = folder / "stale.csv", folder / "fresh.csv"
+    stale.write_bytes(b"x")
+    fresh.write_bytes(b"x")
+    old = time.time() - PREVIEW_KEPT_S - 60
+    os.utime(stale, (old, old))
+    uploads_dir()
+    assert not stale.exists() and fresh.exists()
+
+
 def test_zip_bomb_named_xlsx_is_refused(web_store, data_dir):
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:

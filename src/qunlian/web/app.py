@@ -34,6 +34,7 @@ ERRORS = {
     403: ("无权访问", "您没有权限执行此操作；若是表单提交，请刷新页面后重试（安全令牌已过期）。"),
     404: ("未找到", "没有找到该页面或记录，或它不在您的查看范围内。"),
     405: ("方法不允许", "不支持该请求方法。"),
+    413: ("文件过大", "上传内容超过上限，未接收。请拆分文件后分批导入。"),
     429: ("请求过多", "请求过于频繁，请稍后再试。"),
     500: ("系统错误", "系统出现错误，已记录。请稍后再试或联系管理员。"),
 }
@@ -101,6 +102,8 @@ def _error(request: Request, status: int, detail: str | None = None, headers: di
             request.state.user = None
     if status == 403 and detail == "csrf":
         message = "安全令牌（CSRF）缺失或不匹配：请刷新页面后重新提交。"
+    elif status == 413 and detail:
+        message = detail  # names the limit
     response = render(request, "error.html", {"status": status, "title": title, "message": message},
                       status_code=status)
     for k, v in (headers or {}).items():

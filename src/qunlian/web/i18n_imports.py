@@ -1,6 +1,8 @@
 """English catalogue entries of the import pages (msgid = the Chinese text)."""
 
 EN: dict[str, str] = {
+    "文件过大": "File too large",
+    "上传内容超过上限，未接收。请拆分文件后分批导入。": "The upload is over the size limit and was not received. Split the file and import it in parts.",
     "数据导入": "Data import",
     "企业年度数据": "enterprise-years",
     "上传文件": "Upload a file",

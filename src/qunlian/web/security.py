@@ -109,6 +109,17 @@ def csrf_token(request: Request) -> str:
     return token
 
 
+def _refuse_oversized(request: Request) -> None:
+    """Refuse a body larger than the upload limit from its declared length, before reading it."""
+    from qunlian.io.readers import max_upload_bytes
+
+    declared = request.headers.get("content-length", "")
+    limit = max_upload_bytes() + 1024 * 1024  # room for the multipart envelope and the form's other fields
+    if declared.isdigit() and int(declared) > limit:
+        mb = max_upload_bytes() / 1024 / 1024
+        raise HTTPException(413, detail=f"上传内容超过 {mb:g} MB 上限，未接收。请拆分文件后分批导入 / upload over {mb:g} MB refused")
+
+
 async def csrf_protect(request: Request) -> None:
     """App-wide dependency: every unsafe request carries the session's token (form field or header).
 
@@ -116,6 +127,7 @@ async def csrf_protect(request: Request) -> None:
     """
     if request.method in SAFE_METHODS or request.url.path.startswith("/api/") or request.url.path == "/api":
         return
+    _refuse_oversized(request)
     expected = request.session.get("csrf")
     sent = request.headers.get(CSRF_HEADER)
     if not sent and request.headers.get("content-type", "").startswith(

@@ -15,6 +15,7 @@ import json
 import os
 import re
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
@@ -45,9 +46,16 @@ def import_user(user: Principal = Depends(require_user)) -> Principal:
     return user
 
 
+PREVIEW_KEPT_S = 24 * 3600  # a preview not confirmed within a day is dropped
+
+
 def uploads_dir() -> Path:
     d = Path(load_settings().data_dir) / "uploads"
     d.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - PREVIEW_KEPT_S
+    for old in d.iterdir():
+        if old.is_file() and old.stat().st_mtime < cutoff:
+            old.unlink(missing_ok=True)
     return d
 
 
