@@ -58,11 +58,20 @@ def test_full_county_load_and_figures_in_store(engine):
             select(func.sum(y.value_added_wan), func.sum(y.employees)).where(*above, y.employees.is_not(None))
         ).one()
         assert va / emp == pytest.approx(t["labour_productivity"].value, rel=0.02)
-        # firms are linked to the 4q8l chains by industry code, with a few chain masters
+        # firms are linked to the 4q8l chains by industry code, else to their cluster; chains have masters
         chains = s.scalars(select(ChainNode.id).where(ChainNode.system == "4q8l", ChainNode.level == "chain")).all()
-        linked = s.scalars(select(EnterpriseChainNode.node_id).distinct()).all()
-        assert set(linked) == set(chains)
+        clusters = s.scalars(select(ChainNode.id).where(ChainNode.system == "4q8l", ChainNode.level == "cluster")).all()
+        linked = set(s.scalars(select(EnterpriseChainNode.node_id).distinct()).all())
+        assert set(chains) <= linked <= set(chains) | set(clusters)
+        assert linked & set(clusters), "firms outside every chain but inside a cluster are linked to the cluster"
+        per_firm = s.execute(select(EnterpriseChainNode.enterprise_id, ChainNode.level)
+                             .join(ChainNode, ChainNode.id == EnterpriseChainNode.node_id)).all()
+        in_chain = {e for e, level in per_firm if level == "chain"}
+        assert not {e for e, level in per_firm if level == "cluster"} & in_chain
         masters = _count(s, EnterpriseChainNode, EnterpriseChainNode.role == "chain_master")
+        master_nodes = s.scalars(select(EnterpriseChainNode.node_id)
+                                 .where(EnterpriseChainNode.role == "chain_master").distinct()).all()
+        assert set(master_nodes) <= set(chains)
         assert len(chains) <= masters <= 2 * len(chains)
         assert _count(s, EnterpriseChainNode, EnterpriseChainNode.source != "industry_code") == 0
         flagged = [f for f in s.scalars(select(Enterprise.flags)) if "chain_master" in f]

@@ -90,12 +90,16 @@ def _parks(session: Session, towns: dict[str, int]) -> dict[str, int]:
     return have
 
 
-def chain_links(data: DemoData, nodes: list[tuple[int, list[str]]]) -> tuple[list[tuple[str, int, str]], set[str]]:
-    """(uscc, node id, role) for every firm whose industry code a chain node lists, and the chain masters.
+def chain_links(
+    data: DemoData, nodes: list[tuple[int, list[str], int]]
+) -> tuple[list[tuple[str, int, str]], set[str]]:
+    """(uscc, node id, role) for every firm whose industry code a node lists, and the chain masters.
 
+    nodes: (id, codes, depth rank) — rank 0 for chains, 1 for clusters. A firm is linked to the
+    matching nodes of the lowest rank only, so a chain firm is not linked again to its cluster.
     A node's codes may be at any GB/T 4754 level: a firm belongs when its 4-digit code starts with
-    one of them. Chain masters (链主): per node, the firm with the largest output in any year (two
-    for nodes of 40 firms or more).
+    one of them. Chain masters (链主): per chain, the firm with the largest output in any year (two
+    for chains of 40 firms or more).
     """
     ent = data.enterprises
     codes = ent["industry_code"].to_pylist()
@@ -105,16 +109,19 @@ def chain_links(data: DemoData, nodes: list[tuple[int, list[str]]]) -> tuple[lis
     max_out = dict(zip(best["uscc"].to_pylist(), best["output_wan_max"].to_pylist(), strict=True))
     by_code: dict[str, list[int]] = {}
     for code in set(c for c in codes if c):
-        by_code[code] = [nid for nid, prefixes in nodes if any(code.startswith(p) for p in prefixes)]
+        hits = [(rank, nid) for nid, prefixes, rank in nodes if any(code.startswith(p) for p in prefixes)]
+        best_rank = min((rank for rank, _ in hits), default=None)
+        by_code[code] = [nid for rank, nid in hits if rank == best_rank]
     members: dict[int, list[str]] = defaultdict(list)
     for u, c in zip(usccs, codes, strict=True):
         for nid in by_code.get(c, []):
             members[nid].append(u)
     links: list[tuple[str, int, str]] = []
     masters: set[str] = set()
+    chains = {nid for nid, _prefixes, rank in nodes if rank == 0}
     for nid, firms in members.items():
         ranked = sorted(firms, key=lambda u: -(max_out.get(u) or 0.0))
-        top = set(ranked[: 2 if len(firms) >= 40 else 1])
+        top = set(ranked[: 2 if len(firms) >= 40 else 1]) if nid in chains else set()  # 链主 lead chains
         masters |= top
         links.extend((u, nid, "chain_master" if u in top else "member") for u in firms)
     return links, masters
@@ -144,9 +151,14 @@ def load_demo(
         if missing:
             raise QunlianError(f"库中缺少镇(街道) {missing} / towns missing from the store: run `qunlian init` first")
         parks = _parks(session, towns)
+        # chains first: a firm goes to the chains its code is listed in, else to its cluster
+        # (a cluster is wider than its chains, e.g. 高端装备 beyond 新能源汽车/机床/航空航天)
+        level_rank = {"chain": 0, "cluster": 1}
         nodes = [
-            (n.id, [str(c) for c in (n.industry_codes or [])])
-            for n in session.scalars(select(ChainNode).where(ChainNode.system == CHAIN_SYSTEM, ChainNode.level == "chain"))
+            (n.id, [str(c) for c in (n.industry_codes or [])], level_rank[n.level])
+            for n in session.scalars(
+                select(ChainNode).where(ChainNode.system == CHAIN_SYSTEM, ChainNode.level.in_(tuple(level_rank)))
+            )
         ]
 
         report("清除旧的演示企业 remove previous demo firms", 3, STEPS)
