@@ -6,7 +6,7 @@ users for a bounded time and a bounded number of requests per target. Every targ
 /healthz measured in the same run under the same concurrency (the baseline: the server's own
 floor). Goal of issue 5: p95 under 300 ms at 20 concurrent users.
 
-    .venv/bin/python benchmarks/web_load.py [--users 20] [--seconds 15] [--data-dir DIR]
+    .venv/bin/python benchmarks/web_load.py [--users 20] [--seconds 15] [--workers 2] [--data-dir DIR]
 
 Traffic goes only to 127.0.0.1. The loops stop by themselves (time and count bounds).
 """
@@ -141,6 +141,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=15.0, help="per target")
     ap.add_argument("--max-requests", type=int, default=5000, help="per target")
     ap.add_argument("--data-dir", help="use this data directory (default: a new temporary one)")
+    ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     args = ap.parse_args()
 
     data_dir = args.data_dir or tempfile.mkdtemp(prefix="qunlian-bench-")
@@ -148,7 +149,8 @@ def main() -> None:
     env.pop("QUNLIAN_DATABASE_URL", None) if not args.data_dir else None
     username, password = prepare_store(env)
     port = free_port()
-    server = subprocess.Popen([QUNLIAN, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
+    server = subprocess.Popen([QUNLIAN, "serve", "--host", "127.0.0.1", "--port", str(port),
+                               "--workers", str(args.workers)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -158,7 +160,7 @@ def main() -> None:
                     break
             except httpx.HTTPError:
                 time.sleep(0.2)
-        print(f"# {args.users} concurrent users, {args.seconds:g} s per target, one uvicorn worker, "
+        print(f"# {args.users} concurrent users, {args.seconds:g} s per target, {args.workers} uvicorn worker(s), "
               f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}")
         asyncio.run(main_async(args, base, username, password))
     finally:
