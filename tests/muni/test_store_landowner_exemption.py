@@ -62,3 +62,31 @@ def test_bad_landowner_and_unknown_exemption_are_refused(engine, tmp_path):
     messages = [(p.column, p.message) for p in err.value.problems]
     assert any(c == "土地所有企业代码" and "无效" in m for c, m in messages), messages
     assert any(c == "免评原因" and "关停企业" in m for c, m in messages), messages
+
+
+def test_cached_results_follow_every_adjustment(engine, tmp_path):
+    """Run results are cached (runs are immutable); an adjustment must show at once all the same."""
+    from qunlian.analytics.muni.runs import adjust
+
+    with transaction(engine) as s:
+        load_reference_data(s)
+    owner, _tenant, _exempt, text = _firms()
+    path = tmp_path / "firms.csv"
+    path.write_text(text, encoding="utf-8")
+    import_enterprise_years(engine, path)
+    run = evaluate_store(engine, "demo-pinghu", 2023, actor="test")
+    from qunlian.store.db import session_factory
+
+    def final(uscc):
+        with session_factory(engine)() as s:
+            rows = {r["uscc"]: r for r in run_results(s, run.id).to_pylist()}
+        return rows[uscc]["final_grade"], rows[uscc]["adjustment_reason"]
+
+    before, _ = final(owner)
+    new = "D" if before != "D" else "A"
+    with transaction(engine) as s:
+        adjust(s, run.id, owner, reason="核查后调档", actor="test", grade=new)
+    assert final(owner) == (new, "核查后调档")
+    with transaction(engine) as s:
+        adjust(s, run.id, owner, reason="复核恢复", actor="test", grade=before)
+    assert final(owner) == (before, "复核恢复")

@@ -10,11 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session
 
 from qunlian.analytics.muni.engine import CARRIED, Evaluation, EvaluationError, evaluate
@@ -156,10 +158,35 @@ def run_method(run: MuniRun) -> Method:
     return Method.model_validate_json(json.dumps(run.method_snapshot))
 
 
+_RESULTS_LOCK = threading.Lock()
+
+# A run's results never change after it is saved; only adjustments are added. So the results of a
+# run can be kept in memory, keyed by the database, the run and its newest adjustment: pages that
+# show one firm (profile, simulator) then need not re-read the whole run on every request.
+_RESULTS_CACHE: OrderedDict[tuple[str, int, str, int], pa.Table] = OrderedDict()
+RESULTS_CACHE_RUNS = 8
+
+
 def run_results(session: Session, run_id: int) -> pa.Table:
     """The stored results in the engine's result shape, with the adjustments applied as
     ``initial_score/initial_grade`` (初评), ``adjustment`` (加减分) and ``final_score/final_grade`` (调档后)."""
     run = get_run(session, run_id)
+    newest_adjustment = session.scalar(select(func.max(MuniAdjustment.id)).where(MuniAdjustment.run_id == run_id)) or 0
+    key = (str(session.get_bind().url), run.id, f"{run.data_sha256}@{run.created_at}", newest_adjustment)
+    with _RESULTS_LOCK:
+        if key in _RESULTS_CACHE:
+            _RESULTS_CACHE.move_to_end(key)
+            return _RESULTS_CACHE[key]
+    table = _read_run_results(session, run)
+    with _RESULTS_LOCK:
+        _RESULTS_CACHE[key] = table
+        while len(_RESULTS_CACHE) > RESULTS_CACHE_RUNS:
+            _RESULTS_CACHE.popitem(last=False)
+    return table
+
+
+def _read_run_results(session: Session, run: MuniRun) -> pa.Table:
+    run_id = run.id
     method = run_method(run)
     codes = method.indicator_codes
     adj = latest_adjustments(session, run_id)

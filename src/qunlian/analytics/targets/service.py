@@ -406,23 +406,27 @@ def chain_strength(session: Session, user: Any, system: str = "4q8l", year: int 
 
 
 def muni_class_mix(session: Session, user: Any) -> dict[str, Any] | None:
-    """The grade mix (A/B/C/D …) of the latest 亩均 run, counting only firms the user may see;
-    None when there is no run. Reads the 亩均 runs read-only."""
-    from qunlian.analytics.muni.runs import list_runs, run_results
+    """The grade mix (A/B/C/D …) after adjustment (调档后) of the latest 亩均 run, counting only firms
+    the user may see; None when there is no run. Reads the 亩均 tables read-only, two narrow queries:
+    the initial grades, then the latest adjustment of each adjusted firm (which records its grade_after)."""
+    from qunlian.analytics.muni.runs import latest_adjustments, list_runs
+    from qunlian.store.muni_models import MuniResult
     from qunlian.store.scoping import enterprise_filter
 
     runs = list_runs(session)
     if not runs:
         return None
     run = runs[0]
-    visible = set(session.scalars(select(Enterprise.id).where(enterprise_filter(user))))
-    table = run_results(session, run.id)
-    if "final_grade" not in table.column_names:
-        return {"run_id": run.id, "year": run.year, "method": run.method_id, "grades": {}, "evaluated": 0}
+    visible = select(Enterprise.id).where(enterprise_filter(user))
+    rows = session.execute(
+        select(MuniResult.uscc, MuniResult.grade)
+        .where(MuniResult.run_id == run.id, MuniResult.enterprise_id.in_(visible))
+    ).all()
+    adjusted = latest_adjustments(session, run.id)
     counts: dict[str, int] = defaultdict(int)
-    for eid, grade in zip(table.column("enterprise_id").to_pylist(), table.column("final_grade").to_pylist(),
-                          strict=True):
-        if grade and eid in visible:
-            counts[grade] += 1
+    for uscc, grade in rows:
+        final = adjusted[uscc].grade_after if uscc in adjusted else grade
+        if final:
+            counts[final] += 1
     return {"run_id": run.id, "year": run.year, "method": run.method_id,
             "grades": dict(sorted(counts.items())), "evaluated": sum(counts.values())}
