@@ -173,12 +173,13 @@ def run_results(session: Session, run_id: int) -> pa.Table:
     run = get_run(session, run_id)
     newest_adjustment = session.scalar(select(func.max(MuniAdjustment.id)).where(MuniAdjustment.run_id == run_id)) or 0
     key = (str(session.get_bind().url), run.id, f"{run.data_sha256}@{run.created_at}", newest_adjustment)
+    # one reader at a time: twenty requests arriving together for a cold run wait for one read
+    # instead of each reading the whole run
     with _RESULTS_LOCK:
         if key in _RESULTS_CACHE:
             _RESULTS_CACHE.move_to_end(key)
             return _RESULTS_CACHE[key]
-    table = _read_run_results(session, run)
-    with _RESULTS_LOCK:
+        table = _read_run_results(session, run)
         _RESULTS_CACHE[key] = table
         while len(_RESULTS_CACHE) > RESULTS_CACHE_RUNS:
             _RESULTS_CACHE.popitem(last=False)

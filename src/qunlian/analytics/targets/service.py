@@ -6,10 +6,12 @@ the pure modules (status, reconcile, alignment); they never write, except where 
 
 from __future__ import annotations
 
-from collections import defaultdict
+import copy
+import threading
+from collections import OrderedDict, defaultdict
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from qunlian.analytics.targets.alignment import align
@@ -71,12 +73,48 @@ def _town_or_fail(session: Session, plan: Plan, town: str) -> Town:
     return t
 
 
+# Statuses change only when actuals or targets do: pages and the API ask for the same plan's status
+# many times a minute, so results are kept per database, plan, period, town, rules and a fingerprint
+# of the plan's actuals and targets (any insert, revision or reloaded target changes it).
+_STATUS_CACHE: OrderedDict[tuple, list[dict[str, Any]]] = OrderedDict()
+_STATUS_LOCK = threading.Lock()
+STATUS_CACHE_ENTRIES = 64
+
+
 def plan_status(session: Session, plan_code: str, as_of: str | Period | None = None, town: str | None = None,
                 rules: StatusRules | None = None) -> list[dict[str, Any]]:
     """One status object per indicator of the plan (city-wide, or one town's decomposed targets)."""
     plan = get_plan(session, plan_code)
     rules = rules or load_status_rules()
     p = Period.parse(as_of) if isinstance(as_of, (str, int)) else as_of
+    key = (str(session.get_bind().url), plan.code, str(p) if p else None, town, id(rules), _fingerprint(session, plan))
+    with _STATUS_LOCK:
+        if key in _STATUS_CACHE:
+            _STATUS_CACHE.move_to_end(key)
+            return copy.deepcopy(_STATUS_CACHE[key])
+    rows = _plan_status(session, plan, p, town, rules)
+    with _STATUS_LOCK:
+        _STATUS_CACHE[key] = copy.deepcopy(rows)
+        while len(_STATUS_CACHE) > STATUS_CACHE_ENTRIES:
+            _STATUS_CACHE.popitem(last=False)
+    return rows
+
+
+def _fingerprint(session: Session, plan: Plan) -> tuple:
+    ind = select(Indicator.id).where(Indicator.plan_id == plan.id)
+    actuals = session.execute(
+        select(func.count(Actual.id), func.max(Actual.id), func.sum(Actual.value),
+               func.sum(case((Actual.superseded.is_(True), 1), else_=0)))
+        .where(Actual.indicator_id.in_(ind))
+    ).one()
+    targets = session.execute(
+        select(func.count(Target.id), func.sum(Target.value)).where(Target.indicator_id.in_(ind))
+    ).one()
+    return tuple(actuals) + tuple(targets)
+
+
+def _plan_status(session: Session, plan: Plan, p: Period | None, town: str | None,
+                 rules: StatusRules) -> list[dict[str, Any]]:
     t = _town_or_fail(session, plan, town) if town else None
     out = []
     for ind in indicators_of(session, plan):
