@@ -4,7 +4,7 @@ from qunlian.analytics.muni.runs import evaluate_store, run_results
 from qunlian.core.uscc import make_uscc
 from qunlian.io.enterprise_years import import_enterprise_years
 from qunlian.plans.loader import load_reference_data
-from qunlian.store.db import transaction
+from qunlian.store.db import session_factory, transaction
 
 HEADER = "统一社会信用代码,企业名称,年度,镇街道,行业代码,是否规上,用地面积（亩）,税收（万元）,增加值（万元）," \
          "综合能耗（吨标准煤）,排放当量（吨）,从业人员,研发费用（万元）,主营业务收入（万元）,承租企业数,土地所有企业代码,免评原因"
@@ -26,17 +26,21 @@ def _firms():
     return owner, tenant, exempt, "\n".join(lines) + "\n"
 
 
-def test_tenant_takes_landowner_grade_and_exemption_is_excluded(engine, tmp_path):
+def _imported(engine, tmp_path):
+    """The plans' towns loaded and the test firms imported through the real importer."""
     with transaction(engine) as s:
         load_reference_data(s)
     owner, tenant, exempt, text = _firms()
     path = tmp_path / "firms.csv"
     path.write_text(text, encoding="utf-8")
     import_enterprise_years(engine, path)
+    return owner, tenant, exempt
+
+
+def test_tenant_takes_landowner_grade_and_exemption_is_excluded(engine, tmp_path):
+    owner, tenant, exempt = _imported(engine, tmp_path)
 
     run = evaluate_store(engine, "demo-pinghu", 2023, actor="test")
-    from qunlian.store.db import session_factory
-
     with session_factory(engine)() as s:
         rows = {r["uscc"]: r for r in run_results(s, run.id).to_pylist()}
     assert rows[owner]["grade"] is not None
@@ -68,15 +72,8 @@ def test_cached_results_follow_every_adjustment(engine, tmp_path):
     """Run results are cached (runs are immutable); an adjustment must show at once all the same."""
     from qunlian.analytics.muni.runs import adjust
 
-    with transaction(engine) as s:
-        load_reference_data(s)
-    owner, _tenant, _exempt, text = _firms()
-    path = tmp_path / "firms.csv"
-    path.write_text(text, encoding="utf-8")
-    import_enterprise_years(engine, path)
+    owner, _tenant, _exempt = _imported(engine, tmp_path)
     run = evaluate_store(engine, "demo-pinghu", 2023, actor="test")
-    from qunlian.store.db import session_factory
-
     def final(uscc):
         with session_factory(engine)() as s:
             rows = {r["uscc"]: r for r in run_results(s, run.id).to_pylist()}
