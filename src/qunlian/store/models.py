@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -298,6 +299,27 @@ class TaskProgress(Base):
     entered_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
+class TaskEvidence(Base):
+    """An evidence file attached to a task (and, when given, to one progress note).
+
+    The bytes live in the database next to their record, so an upload is stored whole or not at all
+    and a backup of the database is a backup of the evidence. ``content`` is loaded only on download.
+    """
+
+    __tablename__ = "task_evidence"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("plan_tasks.id", ondelete="CASCADE"), index=True)
+    progress_id: Mapped[int | None] = mapped_column(ForeignKey("task_progress.id", ondelete="SET NULL"))
+    filename: Mapped[str] = mapped_column(String(200))  # the uploader's name, cleaned
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    description: Mapped[str] = mapped_column(String(300), default="")
+    uploaded_by: Mapped[str] = mapped_column(String(80))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
 # --------------------------------------------------------------------------- clusters and chains
 
 
@@ -410,6 +432,35 @@ class User(Base):
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"))
     disabled: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class AccessGrant(Base):
+    """Read-only access to enterprise data granted to a department user (DESIGN §2: "read-only
+    elsewhere by grant"): all firms, one town's firms, or one chain node's firms, until an optional date."""
+
+    __tablename__ = "access_grants"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    scope: Mapped[str] = mapped_column(String(10))  # all | town | chain
+    town_id: Mapped[int | None] = mapped_column(ForeignKey("towns.id"))
+    chain_node_id: Mapped[int | None] = mapped_column(ForeignKey("chain_nodes.id"))
+    reason: Mapped[str] = mapped_column(String(300))
+    expires_on: Mapped[dt.date | None] = mapped_column(Date)
+    granted_by: Mapped[str] = mapped_column(String(80))
+    granted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    revoked_by: Mapped[str | None] = mapped_column(String(80))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LoginFailure(Base):
+    """One failed login, kept in the store so that throttling holds across worker processes."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_key", "username", "client", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80))  # as typed, lower-cased
+    client: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
 class ImportBatch(Base):
