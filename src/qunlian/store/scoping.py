@@ -8,7 +8,7 @@ is not the protection. Out-of-scope firms are indistinguishable from missing one
 |------------|------------------------------------------------------------------------|
 | admin      | all                                                                    |
 | analyst    | all                                                                    |
-| department | none (their indicators and tasks only; enterprise access needs grants) |
+| department | only through access grants (read-only): all firms, a town's or a chain's |
 | town       | firms whose town is the user's town                                    |
 | chain      | firms linked to the user's chain node or any node below it             |
 | enterprise | the user's own firm                                                    |
@@ -18,6 +18,7 @@ Anything else (unknown role, a scoped role without its target, a disabled user) 
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Session
 from qunlian.analytics.overview import aggregate_years, build_chain_tree, per_mu, scale_counts
 from qunlian.core.industry import get_industry
 from qunlian.store.models import (
+    AccessGrant,
     ChainNode,
     Enterprise,
     EnterpriseChainNode,
@@ -61,9 +63,13 @@ class Principal:
     chain_node_id: int | None = None
     enterprise_id: int | None = None
     disabled: bool = False
+    # a department's grants in force, as (scope, target id): ("all", None), ("town", id), ("chain", id)
+    grants: tuple[tuple[str, int | None], ...] = ()
 
     @classmethod
-    def from_user(cls, user: User) -> Principal:
+    def from_user(cls, user: User, session: Session | None = None) -> Principal:
+        """Snapshot of a user; with a session, a department user's grants in force are read too."""
+        grants = active_grants(session, user.id) if session is not None and user.role == "department" else ()
         return cls(
             id=user.id,
             username=user.username,
@@ -74,11 +80,50 @@ class Principal:
             chain_node_id=user.chain_node_id,
             enterprise_id=user.enterprise_id,
             disabled=bool(user.disabled),
+            grants=grants,
         )
 
     @property
     def city_wide(self) -> bool:
         return self.role in CITY_WIDE and not self.disabled
+
+    @property
+    def reads_firms(self) -> bool:
+        """Whether any enterprise may be visible to this user (a department only through a grant)."""
+        if self.disabled:
+            return False
+        return self.role != "department" or bool(self.grants)
+
+    @property
+    def scope_key(self) -> tuple[Any, ...]:
+        """Everything the enterprise scope depends on: a cache of scoped results must be keyed by it."""
+        return (self.role, self.town_id, self.chain_node_id, self.enterprise_id, self.grants, self.disabled)
+
+
+def active_grants(session: Session, user_id: int, today: dt.date | None = None) -> tuple[tuple[str, int | None], ...]:
+    """A user's access grants in force today (not revoked, not expired) as (scope, target id) pairs."""
+    today = today or dt.date.today()
+    rows = session.execute(
+        select(AccessGrant.scope, AccessGrant.town_id, AccessGrant.chain_node_id)
+        .where(AccessGrant.user_id == user_id, AccessGrant.revoked_at.is_(None),
+               or_(AccessGrant.expires_on.is_(None), AccessGrant.expires_on >= today))
+        .order_by(AccessGrant.id)
+    )
+    pairs = [(scope, town_id if scope == "town" else node_id if scope == "chain" else None)
+             for scope, town_id, node_id in rows]
+    return tuple(dict.fromkeys(pairs))
+
+
+def _grant_filter(grants: tuple[tuple[str, int | None], ...]) -> ColumnElement[bool]:
+    clauses: list[ColumnElement[bool]] = []
+    for scope, target in grants:
+        if scope == "all":
+            return true()
+        if scope == "town" and target is not None:
+            clauses.append(Enterprise.town_id == target)
+        elif scope == "chain" and target is not None:
+            clauses.append(Enterprise.id.in_(chain_enterprise_ids(target)))
+    return or_(*clauses) if clauses else false()
 
 
 # --------------------------------------------------------------------------- filters
@@ -113,12 +158,16 @@ def enterprise_filter(user: ScopeHolder | None) -> ColumnElement[bool]:
         return Enterprise.id.in_(chain_enterprise_ids(user.chain_node_id))
     if role == "enterprise" and user.enterprise_id is not None:
         return Enterprise.id == user.enterprise_id
+    if role == "department":
+        return _grant_filter(getattr(user, "grants", ()))
     return false()
 
 
 def enterprise_year_filter(user: ScopeHolder | None) -> ColumnElement[bool]:
     """WHERE clause on EnterpriseYear: only the figures of enterprises the user may see."""
-    if user is not None and not getattr(user, "disabled", False) and user.role in CITY_WIDE:
+    if user is not None and not getattr(user, "disabled", False) and (
+        user.role in CITY_WIDE or (user.role == "department" and ("all", None) in getattr(user, "grants", ()))
+    ):
         return true()
     if user is not None and user.role == "enterprise" and user.enterprise_id is not None:
         return EnterpriseYear.enterprise_id == user.enterprise_id

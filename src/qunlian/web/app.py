@@ -18,10 +18,11 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from qunlian.accounts.throttle import LoginThrottle
 from qunlian.store.db import make_engine, session_factory
 from qunlian.web.deps import NotAuthenticated, optional_user, render
 from qunlian.web.routers import api, auth, chains, enterprises, home, imports, muni, targets, towns, users
-from qunlian.web.security import LoginThrottle, SecurityHeadersMiddleware, SessionMiddleware, TokenSigner, csrf_protect
+from qunlian.web.security import SecurityHeadersMiddleware, SessionMiddleware, TokenSigner, csrf_protect
 from qunlian.web.settings import WebSettings
 
 log = logging.getLogger("qunlian.web")

@@ -26,7 +26,7 @@ def _engine():
 def serve(
     host: str = typer.Option("127.0.0.1", help="监听地址 / address to listen on"),
     port: int = typer.Option(8000, help="端口 / port"),
-    workers: int = typer.Option(1, help="进程数；登录限流计数在进程内 / processes (login throttling is per process)"),
+    workers: int = typer.Option(1, help="进程数（登录限流计数存于数据库，各进程共用）/ worker processes (login throttling is shared through the store)"),
 ) -> None:
     """启动网页与接口服务 / serve the web pages and the JSON API (uvicorn)."""
     import uvicorn
@@ -124,3 +124,68 @@ def register(app: typer.Typer) -> None:
     """Attach this capability's commands to the main `qunlian` app."""
     app.command("serve")(serve)
     app.add_typer(users_app, name="users")
+
+
+@users_app.command("grant")
+def users_grant(
+    username: str = typer.Option(..., "--username", help="部门用户的登录名（角色 department）"),
+    reason: str = typer.Option(..., "--reason", help="授权事由（必填，写入审计日志）"),
+    all_firms: bool = typer.Option(False, "--all", help="全市企业（只读）"),
+    town: str | None = typer.Option(None, "--town", help="一个镇街道的企业：代码或名称"),
+    chain: str | None = typer.Option(None, "--chain", help="一条产业链的企业：体系:代码"),
+    expires: str | None = typer.Option(None, "--expires", help="到期日 YYYY-MM-DD（含当日）；缺省为不到期"),
+) -> None:
+    """授予部门用户只读查看企业数据的权限 / grant a department user read-only access to firms."""
+    import datetime as dt
+
+    from qunlian.accounts.grants import describe_grant, grant_access
+    from qunlian.accounts.service import AccountError
+    from qunlian.store.db import transaction
+
+    chosen = [name for name, on in (("all", all_firms), ("town", bool(town)), ("chain", bool(chain))) if on]
+    if len(chosen) != 1:
+        _fail("请在 --all、--town、--chain 中选且只选一个 / give exactly one of --all, --town, --chain")
+    try:
+        until = dt.date.fromisoformat(expires) if expires else None
+    except ValueError:
+        _fail(f"--expires {expires!r} 不是日期：请写成 YYYY-MM-DD，例如 2026-12-31")
+    try:
+        with transaction(_engine()) as session:
+            grant = grant_access(session, username=username, scope=chosen[0], reason=reason, town=town, chain=chain,
+                                 expires_on=until, actor="cli")
+            text = f"#{grant.id} {username}: {describe_grant(session, grant)}"
+    except AccountError as exc:
+        _fail(str(exc))
+    typer.echo(f"已授权 granted {text}" + (f"  到期 until {until.isoformat()}" if until else ""))
+
+
+@users_app.command("grants")
+def users_grants(username: str | None = typer.Option(None, "--username", help="只列此用户")) -> None:
+    """列出访问授权（含已撤销、已到期）/ list access grants, ended ones included."""
+    from qunlian.accounts.grants import list_grants
+    from qunlian.store.db import session_factory
+
+    with session_factory(_engine())() as session:
+        rows = list_grants(session, username)
+    if not rows:
+        typer.echo("没有访问授权 / no access grants")
+        return
+    for r in rows:
+        until = r["expires_on"].isoformat() if r["expires_on"] else "—"
+        typer.echo(f"#{r['id']}\t{r['username']}\t{r['target']}\t{r['state']}\t到期 {until}\t{r['reason']}\t"
+                   f"by {r['granted_by']}")
+
+
+@users_app.command("revoke")
+def users_revoke(grant_id: int = typer.Argument(..., help="授权编号（qunlian users grants 列出）")) -> None:
+    """撤销访问授权（立即生效）/ revoke an access grant; it stops working at once."""
+    from qunlian.accounts.grants import revoke_grant
+    from qunlian.accounts.service import AccountError
+    from qunlian.store.db import transaction
+
+    try:
+        with transaction(_engine()) as session:
+            revoke_grant(session, grant_id, actor="cli")
+    except AccountError as exc:
+        _fail(str(exc))
+    typer.echo(f"已撤销 revoked: #{grant_id}")

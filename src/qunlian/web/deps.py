@@ -38,7 +38,7 @@ def _principal_for(db: Session, user_id: Any) -> Principal | None:
     user = db.get(User, user_id)
     if user is None or user.disabled:
         return None
-    return Principal.from_user(user)
+    return Principal.from_user(user, db)
 
 
 def optional_user(request: Request, db: Session = Depends(get_db)) -> Principal | None:
@@ -88,17 +88,17 @@ def attempt_login(request: Request, db: Session, username: str, password: str, v
     """
     throttle = request.app.state.throttle
     client = client_address(request)
-    wait = throttle.retry_after(username, client)
+    wait = throttle.retry_after(db, username, client)
     if wait:
         audit(db, username or "?", "auth.throttled", "user", "", client=client, via=via)
         db.commit()
         return None, wait
     user = authenticate(db, username, password)
     if user is None:
-        throttle.failed(username, client)
+        throttle.failed(db, username, client)
         audit(db, username or "?", "auth.login_failed", "user", "", client=client, via=via)
     else:
-        throttle.succeeded(username, client)
+        throttle.succeeded(db, username, client)
         audit(db, user.username, "auth.login", "user", user.id, client=client, via=via)
     db.commit()
     return user, 0
@@ -114,11 +114,12 @@ def lang_of(request: Request) -> str:
 
 NAV = (
     ("/", "驾驶舱", None),
-    ("/enterprises", "企业", ("admin", "analyst", "town", "chain", "enterprise")),
+    # "granted": a department user holding an access grant (read-only firm data)
+    ("/enterprises", "企业", ("admin", "analyst", "town", "chain", "enterprise", "granted")),
     ("/towns", "镇街道", None),
     ("/chains", "产业链", None),
     ("/targets", "规划目标", ("admin", "analyst", "department", "town")),
-    ("/muni", "亩均评价", ("admin", "analyst", "town", "chain")),
+    ("/muni", "亩均评价", ("admin", "analyst", "town", "chain", "granted")),
     ("/imports", "数据导入", ("admin", "analyst")),
     ("/users", "用户", ("admin",)),
     ("/api/docs", "接口文档", None),
@@ -132,7 +133,7 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     nav = [
         {"href": href, "label": label, "active": path == href or (href != "/" and path.startswith(href))}
         for href, label, roles in NAV
-        if user is not None and (roles is None or user.role in roles)
+        if user is not None and (roles is None or user.role in roles or ("granted" in roles and bool(user.grants)))
     ]
     ctx = {
         "request": request,

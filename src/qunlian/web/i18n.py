@@ -195,6 +195,25 @@ EN: dict[str, str] = {
     "产业链（角色 chain，体系:代码）": "Chain (role chain, system:code)",
     "统一社会信用代码（角色 enterprise）": "USCC (role enterprise)",
     "部门（角色 department）": "Department (role department)",
+    "访问授权": "Access grants",
+    "部门用户只能经授权只读查看企业数据（全市、一个镇街道或一条产业链），须写明事由，可设到期日；撤销立即生效。":
+        "Department users see enterprise data only through a grant (read-only: all firms, one town's or one "
+        "chain's), given with a reason and an optional end date; a revocation takes effect at once.",
+    "事由": "Reason",
+    "到期日": "Until",
+    "授权人": "Granted by",
+    "有效": "active",
+    "已撤销": "revoked",
+    "已到期": "expired",
+    "撤销": "Revoke",
+    "还没有访问授权。": "No access grants yet.",
+    "部门用户": "Department user",
+    "全市企业": "All firms",
+    "镇街道（范围 town）": "Town (scope town)",
+    "产业链（范围 chain，体系:代码）": "Chain (scope chain, system:code)",
+    "到期日（可空）": "Until (optional)",
+    "授权": "Grant",
+    "先新增角色为 department 的用户，再给其授权。": "Add a user with the role department first, then grant it access.",
 }
 
 # Each capability's pages keep their English entries in web/i18n_<capability>.py.

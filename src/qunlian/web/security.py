@@ -1,13 +1,10 @@
-"""Signed session cookies, CSRF tokens, API bearer tokens, login throttling, security headers."""
+"""Signed session cookies, CSRF tokens, API bearer tokens, security headers (login throttling: accounts.throttle)."""
 
 from __future__ import annotations
 
 import hmac
 import json
 import secrets
-import threading
-import time
-from collections import defaultdict, deque
 from typing import Any
 
 from fastapi import HTTPException, Request
@@ -159,43 +156,6 @@ class TokenSigner:
 
 
 # --------------------------------------------------------------------------- throttling
-
-
-class LoginThrottle:
-    """At most max_failures failed logins per (username, client address) in a sliding window.
-
-    Kept in memory, per process: run one worker, or put the counters in a shared store first.
-    """
-
-    def __init__(self, max_failures: int, window_s: int) -> None:
-        self.max_failures = max_failures
-        self.window_s = window_s
-        self._failures: dict[tuple[str, str], deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def _prune(self, key: tuple[str, str], now: float) -> deque[float]:
-        q = self._failures[key]
-        while q and q[0] <= now - self.window_s:
-            q.popleft()
-        return q
-
-    def retry_after(self, username: str, client: str) -> int:
-        """Seconds until this username may try again from this address; 0 when not blocked."""
-        key, now = (username.strip().lower(), client), time.monotonic()
-        with self._lock:
-            q = self._prune(key, now)
-            if len(q) < self.max_failures:
-                return 0
-            return max(1, int(q[0] + self.window_s - now) + 1)
-
-    def failed(self, username: str, client: str) -> None:
-        key = (username.strip().lower(), client)
-        with self._lock:
-            self._prune(key, time.monotonic()).append(time.monotonic())
-
-    def succeeded(self, username: str, client: str) -> None:
-        with self._lock:
-            self._failures.pop((username.strip().lower(), client), None)
 
 
 def client_address(request: Request) -> str:

@@ -37,7 +37,7 @@ from qunlian.analytics.muni.runs import (
     run_results,
     run_warnings,
 )
-from qunlian.analytics.muni.simulate import LEVERS, levers, simulate
+from qunlian.analytics.muni.simulate import LEVERS, simulate
 from qunlian.rules.schema import Method
 from qunlian.store.db import audit
 from qunlian.store.models import ChainNode, Enterprise, EnterpriseChainNode, Town
@@ -98,10 +98,11 @@ def _run_or_404(db: Session, run_id: int) -> MuniRun:
 
 def _page_user(user: Principal) -> Principal:
     """Run-level pages: admin, analyst, town, chain. Enterprise users have only their own row (on
-    their profile), so a run URL is as missing to them; departments see no firm data."""
+    their profile), so a run URL is as missing to them; a department sees the firms of its access
+    grants (read-only) and nothing without one."""
     if user.role == "enterprise":
         raise HTTPException(404)
-    if user.role not in RUN_ROLES:
+    if user.role not in RUN_ROLES and not (user.role == "department" and user.grants):
         raise HTTPException(403, detail="forbidden")
     return user
 
@@ -332,14 +333,15 @@ def _sim_fields(row: dict[str, Any], method: Method) -> list[dict[str, Any]]:
 
 def profile_block(db: Session, request: Request, uscc: str) -> dict[str, Any] | None:
     """The profile's 亩均 block for an enterprise the caller may see (the caller checked the scope):
-    history across runs, the latest run's explanation per indicator, simulator inputs and levers."""
+    history across runs, the latest run's explanation per indicator and the simulator's inputs. The
+    levers (smallest change to the next class) are not computed here: the page asks for them on demand
+    (GET /enterprises/{uscc}/muni-levers), so a profile view stays cheap."""
     history = _history(db, uscc)
     if not history:
         return None
     latest = max(history, key=lambda h: (h["year"], h["run_id"]))
     _ = i18n.translator(lang_of(request))
-    block: dict[str, Any] = {"uscc": uscc, "history": history, "latest": latest, "explain": [], "reasons": [], "simulator": None,
-                             "levers": [], "sim_error": None}
+    block: dict[str, Any] = {"uscc": uscc, "history": history, "latest": latest, "explain": [], "reasons": [], "simulator": None}
     try:
         ev = load_evaluation(db, latest["run_id"])
         row = ev.row(uscc)
@@ -352,10 +354,6 @@ def profile_block(db: Session, request: Request, uscc: str) -> dict[str, Any] | 
     block["reasons"] = views.reasons(row)
     if row.get("part") and not row.get("excluded_reason") and not row.get("tenant_note"):
         block["simulator"] = _sim_fields(row, ev.method)
-        try:
-            block["levers"] = levers(ev, uscc)
-        except EvaluationError as exc:
-            block["sim_error"] = str(exc)
     chart_rows = [h for h in history if h["final_score"] is not None]
     block["chart"] = {
         "tooltip": {"trigger": "axis"},
@@ -366,7 +364,6 @@ def profile_block(db: Session, request: Request, uscc: str) -> dict[str, Any] | 
                     "data": [round(h["final_score"], 1) for h in chart_rows],
                     "label": {"show": True, "formatter": "{c}"}}],
     } if chart_rows else None
-    block["lever_labels"] = LEVER_LABELS
     return block
 
 
