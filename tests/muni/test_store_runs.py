@@ -24,7 +24,17 @@ from qunlian.analytics.muni.runs import (
 from qunlian.analytics.muni.simulate import levers
 from qunlian.core.errors import QunlianError
 from qunlian.store.db import session_factory, transaction
-from qunlian.store.models import Enterprise, EnterpriseEvent, EnterpriseYear, Indicator, Plan, Target, Town
+from qunlian.store.models import (
+    ChainNode,
+    Enterprise,
+    EnterpriseChainNode,
+    EnterpriseEvent,
+    EnterpriseYear,
+    Indicator,
+    Plan,
+    Target,
+    Town,
+)
 from qunlian.store.muni_models import MuniResult, MuniRun
 
 from .conftest import make_synthetic
@@ -150,3 +160,42 @@ def test_cli_store_mode(engine, cli_env, tmp_path: Path) -> None:
         assert out.exit_code == 0, (cmd, out.output)
     out = runner.invoke(app, ["muni", "evaluate", "--method", "zj-huangyan-2022", "--year", "2023"])
     assert out.exit_code == 2 and "2022" in out.output
+
+
+def test_cli_aggregates_by_chain_uses_the_store_links(engine, cli_env) -> None:
+    """`muni aggregates --by chain` counts each firm under the chain of the node it is linked to (a
+    segment counts under its chain), a firm in two chains in both, and --system keeps one system."""
+    from qunlian.analytics.muni.chains import chain_pairs
+    from qunlian.cli import app
+
+    _fill(engine)
+    with transaction(engine) as s:
+        root = ChainNode(system="4q8l", code="4q8l", level="system", name="四群八链")
+        nev = ChainNode(system="4q8l", code="nev", level="chain", name="新能源汽车", parent=root)
+        battery = ChainNode(system="4q8l", code="battery", level="segment", name="动力电池", parent=nev)
+        optical = ChainNode(system="4q8l", code="optical", level="chain", name="光电通信", parent=root)
+        digital = ChainNode(system="1212", code="digital", level="chain", name="数字产业")
+        s.add_all([root, nev, battery, optical, digital])
+        s.flush()
+        firms = list(s.scalars(select(Enterprise).order_by(Enterprise.uscc)))
+        links = {battery: firms[0:5], nev: firms[5:8], optical: firms[7:12], digital: firms[0:3]}
+        for node, ents in links.items():
+            s.add_all(EnterpriseChainNode(enterprise_id=e.id, node_id=node.id) for e in ents)
+        first8 = {e.uscc for e in firms[0:8]}
+    runner = CliRunner()
+    assert runner.invoke(app, ["muni", "evaluate", "--method", "demo-pinghu", "--year", "2023"]).exit_code == 0
+    out = runner.invoke(app, ["muni", "aggregates", "--run", "1", "--by", "chain", "--system", "4q8l"])
+    assert out.exit_code == 0, out.output
+    lines = {line.split("  ")[0]: line for line in out.output.splitlines()}
+    assert set(lines) == {"group=4q8l · 新能源汽车", "group=4q8l · 光电通信"}
+    with session_factory(engine)() as s:
+        results = run_results(s, 1)
+        pairs = chain_pairs(s, results.column("uscc").to_pylist(), "4q8l").to_pylist()
+        evaluated_2023 = set(results.column("uscc").to_pylist())
+    nev_firms = {p["uscc"] for p in pairs if p["chain"] == "4q8l · 新能源汽车"}
+    assert nev_firms == first8 & evaluated_2023  # segment links count under their chain
+    assert f"firms={len(nev_firms)}" in lines["group=4q8l · 新能源汽车"]
+    both = runner.invoke(app, ["muni", "aggregates", "--run", "1", "--by", "chain"])
+    assert "group=1212 · 数字产业" in both.output
+    none = runner.invoke(app, ["muni", "aggregates", "--run", "1", "--by", "chain", "--system", "nope"])
+    assert none.exit_code == 2 and "产业链" in none.output

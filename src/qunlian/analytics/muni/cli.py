@@ -231,8 +231,13 @@ def ledger_cmd(year: int = typer.Option(None, "--year", "-y")) -> None:
 
 
 @muni.command("aggregates")
-def aggregates_cmd(run: int = typer.Option(..., "--run"), by: str = typer.Option("town", "--by", help="town|park|industry|industry2|part")) -> None:
-    """分组汇总：各等级企业数、用地、能耗与平均亩均效益。"""
+def aggregates_cmd(
+    run: int = typer.Option(..., "--run"),
+    by: str = typer.Option("town", "--by", help="town|park|industry|industry2|chain|part"),
+    system: str | None = typer.Option(None, "--system", help="--by chain 时只看一个产业体系，如 4q8l、1212"),
+) -> None:
+    """分组汇总：各等级企业数、用地、能耗与平均亩均效益（按产业链时取库中的企业—产业链关联）。"""
+    from qunlian.analytics.muni.chains import chain_pairs
     from qunlian.analytics.muni.outputs import aggregates
     from qunlian.analytics.muni.runs import get_run, run_method, run_results
     from qunlian.core.errors import QunlianError
@@ -241,7 +246,11 @@ def aggregates_cmd(run: int = typer.Option(..., "--run"), by: str = typer.Option
     try:
         with session_factory(_engine())() as s:
             m = run_method(get_run(s, run))
-            tbl = aggregates(run_results(s, run), m, by, grade_column="final_grade")
+            results = run_results(s, run)
+            chains = chain_pairs(s, results.column("uscc").to_pylist(), system) if by == "chain" else None
+            if chains is not None and chains.num_rows == 0:
+                _fail("没有企业与产业链的关联：先运行 qunlian init（载入产业链体系）并导入企业，或换一个 --system")
+            tbl = aggregates(results, m, by, chains=chains, grade_column="final_grade")
         for r in tbl.to_pylist():
             typer.echo("  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()))
     except QunlianError as exc:
