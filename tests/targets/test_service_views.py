@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from qunlian.analytics.targets import add_actual, load_seed_actuals
 from qunlian.analytics.targets.service import (
     chain_strength,
@@ -63,3 +65,22 @@ def test_cockpit_tiles_are_scoped_and_empty_without_data(session):
     s = chain_strength(session, admin)
     assert s["chains"] and all(c["firms"] == 0 for c in s["chains"])
     assert all(c["firms"] == 0 for c in chain_strength(session, dept)["chains"])
+
+
+def test_chain_strength_lists_chains_in_the_systems_order(session):
+    """Chains come cluster by cluster as the system lists them, not interleaved by their place in a cluster."""
+    from qunlian.store.models import ChainNode
+
+    admin = Principal(id=1, username="a", role="admin")
+    shown = [c["code"] for c in chain_strength(session, admin)["chains"]]
+    nodes = {n.id: n for n in session.scalars(select(ChainNode).where(ChainNode.system == "4q8l"))}
+    root = next(n for n in nodes.values() if n.parent_id is None)
+
+    def walk(node):  # depth-first in seq order: the order of the YAML and of the plan text
+        kids = sorted((n for n in nodes.values() if n.parent_id == node.id), key=lambda n: (n.seq or 0, n.code))
+        return ([node.code] if node.level == "chain" else []) + [c for k in kids for c in walk(k)]
+
+    assert shown == walk(root) and len(shown) == 8
+    clusters = [nodes[next(n.parent_id for n in nodes.values() if n.code == c)].code for c in shown]
+    assert clusters == sorted(clusters, key=clusters.index)  # each cluster's chains are contiguous
+    assert len(set(clusters)) > 1

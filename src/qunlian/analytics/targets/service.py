@@ -433,8 +433,18 @@ def chain_strength(session: Session, user: Any, system: str = "4q8l", year: int 
                 select(EnterpriseYear.enterprise_id, EnterpriseYear.output_wan, EnterpriseYear.above_scale)
                 .where(EnterpriseYear.enterprise_id.in_(ids[i:i + 900]), EnterpriseYear.year == year)):
             figures[eid] = (out, above)
+    by_id = {n.id: n for n in nodes}
+
+    def tree_order(node_id: int) -> tuple[tuple[int, str], ...]:
+        # (seq, code) of every ancestor from the root: chains in the system's printed order, cluster by cluster
+        path, seen = [], 0
+        while node_id in by_id and seen < 50:
+            path.append(((by_id[node_id].seq or 0), by_id[node_id].code))
+            node_id, seen = by_id[node_id].parent_id, seen + 1
+        return tuple(reversed(path))
+
     rows = []
-    for cid, n in sorted(chains.items(), key=lambda kv: (kv[1].seq or 0, kv[1].code)):
+    for cid, n in sorted(chains.items(), key=lambda kv: tree_order(kv[0])):
         f = firms.get(cid, set())
         outs = [figures[e][0] for e in f if e in figures and figures[e][0] is not None]
         rows.append({"code": n.code, "name": n.name, "ref": f"{system}:{n.code}", "firms": len(f),
