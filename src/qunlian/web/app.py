@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from qunlian.accounts.throttle import LoginThrottle
 from qunlian.store.db import make_engine, session_factory
 from qunlian.web.deps import NotAuthenticated, optional_user, render
-from qunlian.web.routers import api, auth, chains, enterprises, home, imports, muni, targets, towns, users
+from qunlian.web.routers import api, auth, chains, enterprises, evidence, home, imports, muni, targets, towns, users
 from qunlian.web.security import SecurityHeadersMiddleware, SessionMiddleware, TokenSigner, csrf_protect
 from qunlian.web.settings import WebSettings
 
@@ -75,7 +75,7 @@ def create_app(
     )
     app.add_middleware(SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth, home, enterprises, towns, chains, muni, targets, imports, users, api):
+    for module in (auth, home, enterprises, towns, chains, muni, targets, evidence, imports, users, api):
         app.include_router(module.router)
 
     @app.get("/healthz", include_in_schema=False)

@@ -140,6 +140,20 @@ EN: dict[str, str] = {
     "撤销销号": "Reopen",
     "撤销原因": "Reason for reopening",
     "没有符合条件的任务。": "No matching tasks.",
+    # task evidence (佐证材料)
+    "佐证材料（{n} 个文件）": "Evidence ({n} file(s))",
+    "大小": "Size",
+    "上传人": "Uploaded by",
+    "上传时间": "Uploaded at",
+    "删除": "Delete",
+    "上传佐证材料": "Upload evidence",
+    "说明（可选）": "Description (optional)",
+    "关联进展（可选）": "Progress note (optional)",
+    "不关联": "none",
+    "可上传 PDF、OFD、图片、Office 文档和纯文本，单个文件不超过 {mb} MB；文件存入数据库，能看任务台账的用户都可下载。":
+        "PDF, OFD, images, Office documents and plain text, at most {mb} MB per file; files are kept in the "
+        "database and every user who may see the task ledger may download them.",
+    "上传": "Upload",
     # 驾驶舱
     "规划关键指标": "Key plan indicators",
     "还没有实际值：运行 qunlian targets actual seed 或在“规划目标”页录入。":

@@ -20,8 +20,10 @@ targets_app = typer.Typer(help="规划目标监测 / plan targets: status, recon
                           no_args_is_help=True)
 actual_app = typer.Typer(help="实际值录入 / enter actuals", no_args_is_help=True)
 task_app = typer.Typer(help="任务台账 / the task ledger", no_args_is_help=True)
+evidence_app = typer.Typer(help="佐证材料（文件） / evidence files of a task", no_args_is_help=True)
 targets_app.add_typer(actual_app, name="actual")
 targets_app.add_typer(task_app, name="task")
+task_app.add_typer(evidence_app, name="evidence")
 
 FORMATS = ("table", "json", "csv")
 
@@ -308,7 +310,8 @@ def task_list(plan: str = typer.Option(..., "--plan"), as_of: str = typer.Option
         r["warning"] = "；".join(w["message"] for w in r["warnings"])
         r["last_progress"] = r["progress"][-1]["period"] if r["progress"] else None
     _emit(rows, fmt, [("seq", "序号"), ("heading", "重点任务"), ("lead_unit", "牵头单位"), ("co_units", "配合单位"),
-                      ("due_year", "期限"), ("status", "状态"), ("last_progress", "最近进展"), ("warning", "提醒")])
+                      ("due_year", "期限"), ("status", "状态"), ("last_progress", "最近进展"),
+                      ("evidence_count", "佐证"), ("warning", "提醒")])
 
 
 @task_app.command("progress")
@@ -334,3 +337,70 @@ def task_close(plan: str = typer.Option(..., "--plan"), seq: int = typer.Option(
     with _session(write=True) as s:
         r = close_task(s, plan, seq, closed_by=by, note=note, evidence=evidence or [])
     typer.echo(f"任务 {r['seq']} 已销号：{r['closed_by']} {r['closed_at']}")
+
+
+# --------------------------------------------------------------------------- evidence files (佐证材料)
+
+
+@evidence_app.command("add")
+def evidence_add(plan: str = typer.Option(..., "--plan"), seq: int = typer.Option(..., "--seq", "--task"),
+                 path: Path = typer.Argument(..., exists=True, dir_okay=False, help="PDF、OFD、图片、Office 文档或纯文本"),
+                 description: str = typer.Option("", "--description", help="说明（300 字以内）"),
+                 progress: int = typer.Option(None, "--progress", help="关联的进展记录编号（可选）"),
+                 by: str = typer.Option("cli", "--by", help="上传人")) -> None:
+    """上传一个佐证材料到任务（存入数据库） / attach an evidence file to a task."""
+    from qunlian.analytics.targets.evidence import add_evidence, check_size
+
+    with _session(write=True) as s:
+        check_size(path.name, path.stat().st_size)  # before reading: never load an oversized file
+        r = add_evidence(s, plan, seq, path.name, path.read_bytes(), by=by, description=description,
+                         progress_id=progress)
+        typer.echo(f"已保存 / stored: {r['filename']}（编号 id {r['id']}，{r['size_text']}，{r['content_type']}，"
+                   f"SHA-256 {r['sha256']}）")
+
+
+@evidence_app.command("list")
+def evidence_list(plan: str = typer.Option(..., "--plan"), seq: int = typer.Option(..., "--seq", "--task"),
+                  fmt: str = typer.Option("table", "--format", help="table | json | csv")) -> None:
+    """任务的佐证材料（不含文件内容） / the evidence files of a task (metadata only)."""
+    from qunlian.analytics.targets.evidence import list_evidence
+
+    _check_format(fmt)
+    with _session() as s:
+        rows = list_evidence(s, plan, seq)
+    _emit(rows, fmt, [("id", "编号"), ("filename", "文件"), ("size_text", "大小"), ("content_type", "类型"),
+                      ("progress_period", "关联进展"), ("uploaded_by", "上传人"), ("uploaded_at", "上传时间"),
+                      ("description", "说明"), ("sha256", "SHA-256")])
+
+
+@evidence_app.command("get")
+def evidence_get(evidence_id: int = typer.Option(..., "--id", help="编号（evidence list 中的编号）"),
+                 output: Path = typer.Option(..., "--output", "-o", help="保存到的文件；给目录则用原文件名"),
+                 force: bool = typer.Option(False, "--force", help="覆盖已有文件")) -> None:
+    """下载一个佐证材料到本地文件（校验 SHA-256） / write an evidence file to disk (checksum verified)."""
+    from qunlian.analytics.targets.evidence import get_evidence
+
+    with _session() as s:
+        ev = get_evidence(s, evidence_id)
+    target = output / ev["filename"] if output.is_dir() else output
+    if target.exists() and not force:
+        _fail(f"{target} 已存在，未覆盖；换一个路径或加 --force / {target} exists: use --force to overwrite")
+    tmp = target.with_name(f".{target.name}.part")
+    try:
+        tmp.write_bytes(ev["content"])
+        tmp.replace(target)  # the file appears whole or not at all
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        _fail(f"无法写入 {target}：{exc.strerror or exc} / cannot write {target}")
+    typer.echo(f"已写出 / written: {target}（{ev['filename']}，{ev['size_text']}，SHA-256 {ev['sha256']}）")
+
+
+@evidence_app.command("delete")
+def evidence_delete(evidence_id: int = typer.Option(..., "--id"),
+                    by: str = typer.Option(..., "--by", help="操作人（记入审计日志）")) -> None:
+    """删除一个佐证材料（任务未销号时；命令行操作者视同管理员） / delete an evidence file of an open task."""
+    from qunlian.analytics.targets.evidence import delete_evidence
+
+    with _session(write=True) as s:
+        r = delete_evidence(s, evidence_id, by=by, admin=True)  # whoever runs the CLI has the store anyway
+    typer.echo(f"已删除 / deleted: {r['filename']}（编号 id {r['id']}）")

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qunlian.analytics.targets.common import TargetsError, get_plan
+from qunlian.analytics.targets.evidence import evidence_by_task
 from qunlian.core.errors import Problem, ValidationFailed
 from qunlian.core.periods import Period, PeriodError
 from qunlian.store.db import audit
@@ -50,8 +51,12 @@ def _progress(session: Session, task: PlanTask) -> list[TaskProgress]:
                                 .order_by(TaskProgress.entered_at, TaskProgress.id)))
 
 
-def task_row(session: Session, plan: Plan, task: PlanTask, as_of: Period) -> dict[str, Any]:
+def task_row(session: Session, plan: Plan, task: PlanTask, as_of: Period,
+             files: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """One ledger row; `files` is the task's evidence metadata when the caller fetched it for many tasks."""
     prog = _progress(session, task)
+    if files is None:
+        files = evidence_by_task(session, [task.id])[task.id]
     due, due_how = effective_due_year(task, plan)
     warnings: list[dict[str, str]] = []
     closed = task.status == "closed"
@@ -72,9 +77,12 @@ def task_row(session: Session, plan: Plan, task: PlanTask, as_of: Period) -> dic
         "lead_unit": task.lead_unit, "co_units": list(task.co_units or []), "due_year": due, "due_from": due_how,
         "recurring": recurring, "status": task.status, "closed_by": task.closed_by,
         "closed_at": task.closed_at.isoformat() if task.closed_at else None,
-        "progress": [{"period": p.period, "note": p.note, "evidence": list(p.evidence or []),
+        "progress": [{"id": p.id, "period": p.period, "note": p.note, "evidence": list(p.evidence or []),
+                      "files": [f for f in files if f["progress_id"] == p.id],
                       "entered_by": p.entered_by, "entered_at": p.entered_at.isoformat() if p.entered_at else None}
                      for p in prog],
+        # uploaded evidence (metadata only; the bytes are fetched one file at a time on download)
+        "evidence_count": len(files), "evidence_files": files,
         "warnings": warnings,
     }
 
@@ -88,7 +96,8 @@ def list_tasks(session: Session, plan_code: str, as_of: str | Period | None = No
     plan = get_plan(session, plan_code)
     p = Period.parse(as_of) if isinstance(as_of, (str, int)) else (as_of or current_quarter())
     tasks = session.scalars(select(PlanTask).where(PlanTask.plan_id == plan.id).order_by(PlanTask.seq)).all()
-    rows = [task_row(session, plan, t, p) for t in tasks]
+    files = evidence_by_task(session, [t.id for t in tasks])  # one query for the whole ledger
+    rows = [task_row(session, plan, t, p, files[t.id]) for t in tasks]
     if unit:
         rows = [r for r in rows if unit == r["lead_unit"] or unit in r["co_units"]]
     if status == "warned":
