@@ -46,6 +46,16 @@ if [[ $dev == 1 && ! -x /usr/bin/chromium ]]; then
     echo "提示：未安装 /usr/bin/chromium，浏览器测试将跳过 / note: no /usr/bin/chromium, browser tests will be skipped" >&2
   fi
 fi
+if [[ $dev == 1 ]] && ! fc-list 2>/dev/null | grep -qi "CJK"; then
+  # Screenshots and PDF checks of Chinese pages need a CJK font in the test browser (users' own
+  # browsers bring theirs; the app serves no web fonts).
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    echo "==> 安装中文字体 / installing fonts-noto-cjk for browser screenshots"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null
+  else
+    echo "提示：未安装中文字体，浏览器截图中的汉字将显示为方框 / note: no CJK font, screenshots will show boxes" >&2
+  fi
+fi
 if [[ $dev == 1 ]] && ! command -v java >/dev/null 2>&1; then
   # The Spark parity tests need Java 17 (pyspark itself comes from PyPI with the spark extra).
   if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then

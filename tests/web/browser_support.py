@@ -65,7 +65,7 @@ class Visit:
 
     def __init__(self, browser, base: str, name: str) -> None:
         self.base, self.name = base, name
-        self.context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+        self.context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN", accept_downloads=True)
         self.page = self.context.new_page()
         self.errors: list[str] = []
         self.external: list[str] = []

@@ -139,6 +139,22 @@ def test_task_ledger_close_in_the_browser(browser, live, demo):
     v.shot("ledger")  # filtered by lead unit: the whole ledger makes a very long picture
     page = v.go(f"/tasks?plan={CLUSTERS}")
     card = page.locator(f"#task-{seq}")
+    # a real evidence file through the file picker, then downloaded back byte for byte
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    card.locator("details:has([data-testid=evidence-form-%d]) > summary" % seq).click()
+    upload = card.get_by_test_id(f"evidence-form-{seq}")
+    upload.locator("input[type=file]").set_input_files(
+        files=[{"name": "验收报告.pdf", "mimeType": "application/pdf", "buffer": pdf}])
+    upload.locator("input[name=description]").fill("整治验收报告")
+    upload.locator("button[type=submit]").click()
+    page.wait_for_selector(f"[data-testid=evidence-{seq}]")
+    card = page.locator(f"#task-{seq}")
+    card.locator(f"[data-testid=evidence-{seq}] > summary").click()
+    link = card.locator(f"[data-testid=evidence-{seq}] a", has_text="验收报告.pdf")
+    with page.expect_download() as got:
+        link.click()
+    assert Path(got.value.path()).read_bytes() == pdf and got.value.suggested_filename == "验收报告.pdf"
+    card.screenshot(path=str(SHOTS / "tasks-evidence.png"))
     card.locator("details:has([data-testid=close-form-%d]) > summary" % seq).click()
     form = card.get_by_test_id(f"close-form-{seq}")
     form.locator("textarea[name=note]").fill("已完成低效用地整治 2100 亩")
