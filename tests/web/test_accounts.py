@@ -16,6 +16,7 @@ from qunlian.accounts import (
     list_users,
     verify_password,
 )
+from qunlian.accounts.grants import list_grants
 from qunlian.cli import app as cli_app
 from qunlian.store.db import session_factory, transaction
 from qunlian.store.models import AuditLog, ChainNode, Enterprise, Town, User
@@ -101,6 +102,13 @@ def test_demo_users_one_per_role_scoped_to_real_rows(web_store):
         assert s.get(ChainNode, users["chain"].chain_node_id).level == "chain"
         own = s.scalars(select(Enterprise).where(enterprise_filter(Principal.from_user(users["enterprise"])))).all()
         assert len(own) == 1 and own[0].town_id == users["town"].town_id
+        # the demo department reads the demo chain's firms through a grant, read-only
+        dept = Principal.from_user(users["department"], s)
+        chain = Principal.from_user(users["chain"])
+        assert dept.grants == (("chain", users["chain"].chain_node_id),)
+        assert set(s.scalars(select(Enterprise.id).where(enterprise_filter(dept)))) == \
+            set(s.scalars(select(Enterprise.id).where(enterprise_filter(chain))))
+    assert "授权只读" in next(x["scope"] for x in logins if x["role"] == "department")
     client = make_client(web_store.engine)
     for x in logins:
         assert login(client, x["username"], x["password"]).status_code == 303
@@ -108,6 +116,8 @@ def test_demo_users_one_per_role_scoped_to_real_rows(web_store):
     with transaction(web_store.engine) as s:  # running it again resets, and random passwords differ
         again = create_demo_users(s)
     assert len({x["password"] for x in again}) == len(again) and again[0]["password"] != "demo-pass-1"
+    with session_factory(web_store.engine)() as s:  # one demo grant in force, the earlier one revoked
+        assert [g["state"] for g in list_grants(s, "demo-department")] == ["revoked", "active"]
 
 
 def test_demo_users_on_an_empty_store(engine):

@@ -245,9 +245,24 @@ def create_demo_users(session: Session, password: str | None = None, actor: str 
         user.enterprise_id = scope.get("enterprise_id")
         session.flush()
         where = describe_scope(session, user)
+        if role == "department" and chain_node is not None:
+            where += "；" + _demo_grant(session, user, chain_node, actor)
         audit(session, actor, "user.demo", "user", user.id, username=username, role=role, scope=where)
         logins.append({"username": username, "password": secret, "role": role, "scope": where})
     return logins
+
+
+def _demo_grant(session: Session, user: User, chain_node: ChainNode, actor: str) -> str:
+    """The demo department reads one chain's firms by grant, so the grant feature shows itself;
+    earlier demo grants are revoked first (running the demo twice leaves one)."""
+    from qunlian.accounts.grants import grant_access, revoke_grant
+    from qunlian.store.models import AccessGrant
+
+    for old in session.scalars(select(AccessGrant).where(AccessGrant.user_id == user.id, AccessGrant.revoked_at.is_(None))):
+        revoke_grant(session, old.id, actor=actor)
+    grant_access(session, username=user.username, scope="chain", chain=f"{chain_node.system}:{chain_node.code}",
+                 reason="演示授权：高新技术企业培育核查", actor=actor)
+    return f"授权只读 产业链 {chain_node.name}"
 
 
 def _busiest_chain(session: Session, chains: list[ChainNode]) -> ChainNode | None:
