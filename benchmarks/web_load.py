@@ -37,6 +37,8 @@ TARGETS = [
     ("企业列表 /enterprises", "/enterprises", "page"),
     ("企业搜索 /enterprises?q=平湖", "/enterprises?q=%E5%B9%B3%E6%B9%96", "page"),
     ("企业画像 /enterprises/{uscc}", "/enterprises/{uscc}", "page"),
+    # the profile's levers table, fetched by HTMX when it scrolls into view (not part of the page)
+    ("亩均杠杆 /enterprises/{uscc}/muni-levers", "/enterprises/{uscc}/muni-levers", "page"),
     ("镇街道 /towns", "/towns", "page"),
     ("产业链 /chains/4q8l", "/chains/4q8l", "page"),
     ("规划目标 /targets/pinghu-mfg-14th", "/targets/pinghu-mfg-14th", "page"),
@@ -163,6 +165,7 @@ def main() -> None:
         print(f"# {args.users} concurrent users, {args.seconds:g} s per target, {args.workers} uvicorn worker(s), "
               f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}")
         asyncio.run(main_async(args, base, username, password))
+        print(f"# load at the end {os.getloadavg()[0]:.2f}")
     finally:
         server.terminate()
         server.wait(timeout=10)

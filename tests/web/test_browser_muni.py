@@ -122,6 +122,11 @@ def test_enterprise_simulator(browser, live_server, muni):
     assert numbers(page.get_by_test_id("sim-score").inner_text()) == round(want.score, 1)
     assert page.get_by_test_id("sim-grade").inner_text() == (want.grade or "—")
     assert page.url.endswith(f"/enterprises/{muni.town_firm}")  # the partial was swapped in place
+    # the levers are fetched when their block scrolls into view (HTMX), not with the page
+    page.locator("[data-testid=muni-levers-block], [data-testid=muni-levers-slot]").first.scroll_into_view_if_needed()
+    page.wait_for_selector("[data-testid=muni-levers-block]")
+    assert page.locator("[data-testid=muni-levers-slot]").count() == 0
+    assert page.locator("[data-testid=muni-levers] tr[data-lever]").count() == 6
     page.locator("#muni").scroll_into_view_if_needed()
     to_docs(v.shot("simulator"), "simulator")
     v.close()

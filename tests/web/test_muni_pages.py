@@ -279,9 +279,12 @@ def test_enterprise_user_sees_only_its_own_row(muni, clients):
     c = clients["enterprise"]
     page = c.get(f"/enterprises/{muni.town_firm}")
     assert page.status_code == 200 and 'data-testid="muni-block"' in page.text
-    assert 'data-testid="sim-form"' in page.text and 'data-testid="muni-levers"' in page.text
+    assert 'data-testid="sim-form"' in page.text and 'data-testid="muni-levers-slot"' in page.text
     assert 'href="/muni/runs/' not in page.text  # no link to run-level pages
     assert c.get(f"/enterprises/{muni.other_firm}").status_code == 404
+    levers = c.get(f"/enterprises/{muni.town_firm}/muni-levers", headers={"HX-Request": "true"})
+    assert levers.status_code == 200 and 'data-testid="muni-levers"' in levers.text
+    assert c.get(f"/enterprises/{muni.other_firm}/muni-levers", headers={"HX-Request": "true"}).status_code == 404
     api = api_client(muni, "ent1")
     body = api.get(f"/api/muni/runs/{muni.runs[-1]}/results").json()
     assert [i["uscc"] for i in body["items"]] == [muni.town_firm]
@@ -408,11 +411,35 @@ def test_profile_history_explanation_and_levers(muni, clients):
         assert f'data-col="points">{latest[code + "__points"]:,.1f}<' in tr
         if latest[code + "__benchmark"] is not None:
             assert f'data-col="benchmark">{latest[code + "__benchmark"]:,.2f}<' in tr
+    # the levers are not computed with the page: the block asks for them (HTMX, when scrolled into view)
+    assert 'data-lever="tax"' not in html
+    slot = re.search(r'<div id="muni-levers-block" hx-get="([^"]+)"', html).group(1)
+    assert slot == f"/enterprises/{muni.town_firm}/muni-levers?run={muni.runs[-1]}"
+    part = clients["town"].get(slot, headers={"HX-Request": "true"})
+    assert part.status_code == 200 and "<html" not in part.text
     with session_factory(muni.engine)() as s:
         lv = {x.lever: x for x in levers(load_evaluation(s, muni.runs[-1]), muni.town_firm)}
-    tax = re.search(r'<tr data-lever="tax">.*?</tr>', html, re.S).group(0)
+    tax = re.search(r'<tr data-lever="tax">.*?</tr>', part.text, re.S).group(0)
     if lv["tax"].needed is not None:
         assert f'data-col="needed">{lv["tax"].needed:,.2f}<' in tax
+    # without JavaScript the heading links to a page of its own with the same table
+    full = clients["town"].get(slot)
+    assert full.status_code == 200 and "<html" in full.text and 'data-lever="tax"' in full.text
+
+
+def test_levers_partial_is_scoped(muni, clients):
+    """The levers answer 404 exactly where the profile does: out of scope, missing, no such run."""
+    path = f"/enterprises/{muni.other_firm}/muni-levers"
+    assert clients["town"].get(path).status_code == 404  # another town's firm
+    assert clients["enterprise"].get(path).status_code == 404
+    assert clients["department"].get(path).status_code == 404
+    assert clients["analyst"].get(path).status_code == 200
+    assert clients["town"].get("/enterprises/91330482MA2B999X00/muni-levers").status_code == 404
+    assert clients["town"].get(f"/enterprises/{muni.town_firm}/muni-levers?run=999999").status_code == 404
+    for role in ("chain", "town", "enterprise", "analyst"):  # whatever the role: the profile's answer
+        for firm in (muni.town_firm, muni.other_firm):
+            want = clients[role].get(f"/enterprises/{firm}").status_code
+            assert clients[role].get(f"/enterprises/{firm}/muni-levers").status_code == want
 
 
 def test_simulator_partial(muni, clients):

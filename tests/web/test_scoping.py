@@ -100,3 +100,21 @@ def test_overview_and_town_aggregates_are_scoped(web_store):
         own = town_detail(s, town, "danghu")["years"][0]
         assert (own.year, own.firms, own.land_mu, own.tax_wan) == (2023, 2, 70.0, 840.0)
         assert own.tax_per_mu == pytest.approx(840.0 / 70.0)
+
+
+def test_scoped_years_are_the_years_with_figures_in_scope(web_store):
+    """The list's year choices (found by stepping down the year index) equal a plain DISTINCT."""
+    from qunlian.store.models import Town
+    from qunlian.store.scoping import scoped_years
+
+    with session_factory(web_store.engine)() as s:
+        zhapu = s.scalar(select(Town.id).where(Town.code == "zhapu"))
+        people = [principal(s, role, web_store) for role in sorted(VISIBLE)]
+        people += [Principal(id=0, username="z", role="town", town_id=zhapu),  # figures for 2023 only
+                   Principal(id=0, username="x", role="nobody"), None]
+        for p in people:
+            plain = list(s.scalars(select(EnterpriseYear.year).where(enterprise_year_filter(p)).distinct()
+                                   .order_by(EnterpriseYear.year.desc())))
+            assert scoped_years(s, p) == plain
+        assert scoped_years(s, people[-3]) == [2023]
+        assert scoped_years(s, principal(s, "admin", web_store)) == [2023, 2022]

@@ -106,15 +106,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoStore]:
     drop()
 
 
-@pytest.fixture(autouse=True)
-def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
-    from argon2 import PasswordHasher
-
-    from qunlian.accounts import passwords
-
-    monkeypatch.setattr(passwords, "hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-
-
 def client_for(demo: DemoStore, username: str) -> TestClient:
     c = make_client(demo.engine)
     r = login(c, username)

@@ -190,7 +190,7 @@ def test_unexpected_errors_show_a_friendly_page(web_store, monkeypatch):
     def boom(*_a, **_k):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(home, "overview", boom)
+    monkeypatch.setattr(home, "home_figures", boom)
     client = make_client(web_store.engine)
     login(client, "admin1")
     r = client.get("/")

@@ -84,6 +84,8 @@ class Park(Base):
 
 class Enterprise(Base):
     __tablename__ = "enterprises"
+    # a town's firms in name order: the town user's default list walks it and stops at the page's end
+    __table_args__ = (Index("ix_enterprises_town_id_name", "town_id", "name"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     uscc: Mapped[str] = mapped_column(String(18), unique=True)
     name: Mapped[str] = mapped_column(String(200), index=True)

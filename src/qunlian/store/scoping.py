@@ -22,7 +22,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, bindparam, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from qunlian.analytics.overview import aggregate_years, build_chain_tree, per_mu, scale_counts
@@ -93,11 +93,6 @@ class Principal:
         if self.disabled:
             return False
         return self.role != "department" or bool(self.grants)
-
-    @property
-    def scope_key(self) -> tuple[Any, ...]:
-        """Everything the enterprise scope depends on: a cache of scoped results must be keyed by it."""
-        return (self.role, self.town_id, self.chain_node_id, self.enterprise_id, self.grants, self.disabled)
 
 
 def active_grants(session: Session, user_id: int, today: dt.date | None = None) -> tuple[tuple[str, int | None], ...]:
@@ -220,11 +215,20 @@ class EnterprisePage:
 
 
 def scoped_years(session: Session, user: ScopeHolder | None) -> list[int]:
-    return list(
-        session.scalars(
-            select(EnterpriseYear.year).where(enterprise_year_filter(user)).distinct().order_by(EnterpriseYear.year.desc())
-        )
-    )
+    """Years with figures of a firm in scope, newest first. A DISTINCT would read every firm-year on
+    each list view; instead the few years are found by stepping down the year index (max, then the
+    max below it …) and each is kept if one firm-year in scope exists."""
+    ey = EnterpriseYear
+    years = select(func.max(ey.year).label("year")).cte("list_years", recursive=True)
+    below = select(func.max(ey.year)).where(ey.year < years.c.year).scalar_subquery()
+    years = years.union_all(select(below).where(years.c.year.is_not(None)))
+    if getattr(user, "city_wide", False):  # every firm-year is in scope
+        return list(session.scalars(select(years.c.year).where(years.c.year.is_not(None)).order_by(years.c.year.desc())))
+    # a scalar subquery with LIMIT 1 (not EXISTS, which PostgreSQL turns into a join over every row)
+    # stops at the first firm-year in scope
+    one = select(ey.id).where(ey.year == years.c.year, enterprise_year_filter(user)).limit(1).scalar_subquery()
+    rows = session.execute(select(years.c.year, one).where(years.c.year.is_not(None)).order_by(years.c.year.desc()))
+    return [year for year, hit in rows if hit is not None]
 
 
 def find_chain_node(session: Session, ref: str | None) -> ChainNode | None:
@@ -234,34 +238,33 @@ def find_chain_node(session: Session, ref: str | None) -> ChainNode | None:
     return session.scalars(select(ChainNode).where(ChainNode.system == system, ChainNode.code == code)).first()
 
 
-def _enterprise_select(session: Session, user: ScopeHolder | None, query: EnterpriseQuery) -> Select | None:
-    """The filtered, scoped SELECT of (Enterprise, EnterpriseYear|None, Town|None); None → no rows."""
+def _enterprise_where(session: Session, user: ScopeHolder | None, query: EnterpriseQuery) -> list[ColumnElement[bool]] | None:
+    """The scope and the list filters as WHERE clauses on Enterprise and the year's EnterpriseYear
+    (joined on query.year); None when a filter names something missing (→ no rows)."""
     ey = EnterpriseYear
-    stmt = (
-        select(Enterprise, ey, Town)
-        .outerjoin(ey, and_(ey.enterprise_id == Enterprise.id, ey.year == (query.year if query.year else -1)))
-        .outerjoin(Town, Town.id == Enterprise.town_id)
-        .where(enterprise_filter(user))
-    )
+    where: list[ColumnElement[bool]] = [enterprise_filter(user)]
     q = (query.q or "").strip()
     if q:
-        stmt = stmt.where(
-            or_(Enterprise.name.contains(q, autoescape=True), Enterprise.uscc.contains(q.upper(), autoescape=True))
-        )
+        where.append(or_(Enterprise.name.contains(q, autoescape=True), Enterprise.uscc.contains(q.upper(), autoescape=True)))
     if query.town:
-        stmt = stmt.where(Town.code == query.town)
+        # by id, so neither the count nor the page needs the towns join to filter
+        where.append(Enterprise.town_id == select(Town.id).where(Town.code == query.town).scalar_subquery())
     if query.chain:
         node = find_chain_node(session, query.chain)
         if node is None:
             return None
-        stmt = stmt.where(Enterprise.id.in_(chain_enterprise_ids(node.id)))
+        where.append(Enterprise.id.in_(chain_enterprise_ids(node.id)))
     if query.scale == "above":
-        stmt = stmt.where(ey.above_scale.is_(True))
+        where.append(ey.above_scale.is_(True))
     elif query.scale == "below":
-        stmt = stmt.where(ey.above_scale.is_(False))
+        where.append(ey.above_scale.is_(False))
     if query.grade:
-        stmt = stmt.where(Enterprise.uscc.in_(muni_grade_usccs(session, query.year, query.grade)))
-    return stmt
+        where.append(Enterprise.uscc.in_(muni_grade_usccs(session, query.year, query.grade)))
+    return where
+
+
+def _year_join() -> ColumnElement[bool]:
+    return and_(EnterpriseYear.enterprise_id == Enterprise.id, EnterpriseYear.year == bindparam("list_year"))
 
 
 def muni_grade_usccs(session: Session, year: int | None, grade: str) -> Select:
@@ -297,15 +300,23 @@ def _sort_column(sort: str) -> ColumnElement[Any]:
     }.get(sort, Enterprise.name)
 
 
-def enterprise_row(ent: Enterprise, year: EnterpriseYear | None, town: Town | None) -> dict[str, Any]:
-    fig = {c: getattr(year, c) if year is not None else None for c in FIGURES}
+def _ordered(col: ColumnElement[Any], desc: bool) -> ColumnElement[Any]:
+    """Missing values last whatever the direction. Name and USCC are never missing: ordering them
+    plainly lets the database walk their index and stop at the page's last row."""
+    order = col.desc() if desc else col.asc()
+    return order if any(col is c for c in (Enterprise.name, Enterprise.uscc)) else order.nulls_last()
+
+
+def enterprise_row(row: Any) -> dict[str, Any]:
+    """One list row (a result row of the list query) as the pages, the API and the export show it."""
+    fig = {c: getattr(row, c) for c in FIGURES}
     return {
-        "uscc": ent.uscc,
-        "name": ent.name,
-        "town_code": town.code if town else None,
-        "town": town.name if town else None,
-        "industry_code": ent.industry_code,
-        "year": year.year if year is not None else None,
+        "uscc": row.uscc,
+        "name": row.name,
+        "town_code": row.town_code,
+        "town": row.town,
+        "industry_code": row.industry_code,
+        "year": row.year,
         **fig,
         "output_per_mu": per_mu(fig["output_wan"], fig["land_mu"]),
         "tax_per_mu": per_mu(fig["tax_wan"], fig["land_mu"]),
@@ -315,21 +326,44 @@ def enterprise_row(ent: Enterprise, year: EnterpriseYear | None, town: Town | No
 def list_enterprises(
     session: Session, user: ScopeHolder | None, query: EnterpriseQuery, paginate: bool = True
 ) -> EnterprisePage:
+    """One page of the scoped, filtered list with its total. The count joins only what the filters
+    need and the page reads plain columns (no ORM objects): both run on every list view."""
     years = scoped_years(session, user)
     if query.year is None and years:
         query.year = years[0]
     page_size = max(1, min(query.page_size, MAX_PAGE_SIZE))
     page = max(1, query.page)
-    stmt = _enterprise_select(session, user, query)
-    if stmt is None:
+    where = _enterprise_where(session, user, query)
+    if where is None:
         return EnterprisePage([], 0, page, page_size, query.year, years)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    params = {"list_year": query.year if query.year else -1}
+    count = select(func.count()).select_from(Enterprise)
+    if query.scale:
+        count = count.join(EnterpriseYear, _year_join())
+    total = session.scalar(count.where(*where), params) or 0
+    if paginate and (page - 1) * page_size >= total:
+        return EnterprisePage([], total, page, page_size, query.year, years)
+    ey = EnterpriseYear
     col = _sort_column(query.sort)
-    stmt = stmt.order_by((col.desc() if query.desc else col.asc()).nulls_last(), Enterprise.uscc)
+    stmt = (
+        select(Enterprise.uscc, Enterprise.name, Town.code.label("town_code"), Town.name.label("town"),
+               Enterprise.industry_code, ey.year, *(getattr(ey, c) for c in FIGURES))
+        .select_from(Enterprise)
+        .outerjoin(ey, _year_join())
+        .outerjoin(Town, Town.id == Enterprise.town_id)
+        .where(*where)
+        .order_by(_ordered(col, query.desc), Enterprise.uscc)
+    )  # fmt: skip
     if paginate:
         stmt = stmt.limit(page_size).offset((page - 1) * page_size)
-    items = [enterprise_row(e, y, t) for e, y, t in session.execute(stmt)]
+    items = [enterprise_row(r) for r in session.execute(stmt, params)]
     return EnterprisePage(items, total, page, page_size, query.year, years)
+
+
+def town_options(session: Session) -> list[dict[str, str]]:
+    """Every town (names are public) as a list filter: code and name, in the plan's order. The list
+    page needs no per-town counts, so none are computed."""
+    return [{"code": c, "name": n} for c, n in session.execute(select(Town.code, Town.name).order_by(Town.seq, Town.code))]
 
 
 FIGURES = (

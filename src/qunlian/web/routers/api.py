@@ -13,8 +13,9 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from qunlian.store.scoping import EnterpriseQuery, Principal, enterprise_profile, list_enterprises
+from qunlian.store.scoping import EnterpriseQuery, Principal, enterprise_profile
 from qunlian.web.deps import api_user, attempt_login, get_db
+from qunlian.web.routers.enterprises import list_page
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -116,7 +117,7 @@ def enterprises(
 ) -> EnterpriseList:
     query = EnterpriseQuery(q=q, town=town, chain=chain, year=year, scale=scale, grade=grade, sort="uscc", page=page,
                             page_size=page_size)
-    result = list_enterprises(db, user, query)
+    result = list_page(db, user, query)
     return EnterpriseList(items=result.items, total=result.total, page=result.page, page_size=result.page_size,
                           year=result.year, years=result.years)
 

@@ -5,10 +5,16 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
+from qunlian.analytics.cache import StoreCache, scope_key
+from qunlian.store.models import AccessGrant, ChainNode, Enterprise, EnterpriseChainNode, ImportBatch
 from qunlian.store.scoping import Principal, chain_systems, chain_tree
 from qunlian.web.deps import get_db, render, require_user
 
 router = APIRouter(include_in_schema=False)
+
+# A tree counts every linked firm in the caller's scope: kept per scope and system until the nodes,
+# the links, the firms (whose industry codes change in place only through imports) or grants change.
+_TREES = StoreCache("chain-tree", (ChainNode, EnterpriseChainNode, Enterprise, ImportBatch, AccessGrant))
 
 
 @router.get("/chains")
@@ -18,7 +24,9 @@ def chains_page(request: Request, db: Session = Depends(get_db), user: Principal
 
 @router.get("/chains/{system}")
 def chain_page(request: Request, system: str, db: Session = Depends(get_db), user: Principal = Depends(require_user)):
-    roots = chain_tree(db, user, system) if len(system) <= 40 else None
+    if len(system) > 40:
+        raise HTTPException(404)
+    roots = _TREES.get(db, ("tree", scope_key(user), system), lambda: chain_tree(db, user, system))
     if roots is None:
         raise HTTPException(404)
     return render(request, "chain_system.html", {"system": system, "roots": roots})

@@ -3,23 +3,39 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import astuple
 from io import BytesIO
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 from openpyxl import Workbook
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from qunlian.analytics.cache import StoreCache, scope_key
 from qunlian.store.db import audit
+from qunlian.store.models import (
+    AccessGrant,
+    ChainNode,
+    Enterprise,
+    EnterpriseChainNode,
+    EnterpriseYear,
+    ImportBatch,
+    Park,
+    Town,
+)
+from qunlian.store.muni_models import MuniAdjustment, MuniResult, MuniRun
 from qunlian.store.scoping import (
     SORTS,
+    EnterprisePage,
     EnterpriseQuery,
     Principal,
     chain_options,
     enterprise_profile,
+    get_enterprise,
     list_enterprises,
-    towns_summary,
+    town_options,
 )
 from qunlian.web import i18n
 from qunlian.web.deps import get_db, lang_of, render, require_user
@@ -87,6 +103,24 @@ def _params(query: EnterpriseQuery) -> dict[str, Any]:
             "grade": query.grade, "sort": query.sort, "desc": query.desc, "page": query.page}
 
 
+# One page of the list (its count, its rows and the scope's years) for a scope and a query, until the
+# firms, their figures (changed in place only by imports, which add a batch), the chain links, the
+# 亩均 classes or the grants change. The default view and paging back and forth are the common case.
+_LISTS = StoreCache("enterprise-list", (Enterprise, EnterpriseYear, ImportBatch, Town, ChainNode,
+                                        EnterpriseChainNode, MuniRun, MuniAdjustment, AccessGrant), entries=512)
+
+
+def list_page(db: Session, user: Principal, query: EnterpriseQuery) -> EnterprisePage:
+    """list_enterprises, kept per caller scope and query (the page, the HTMX partial and the API).
+    Pages of more than 100 rows (API bulk reads) are not kept: they would crowd out the rest."""
+    if query.page_size > 100:
+        return list_enterprises(db, user, query)
+    key = ("list", scope_key(user), astuple(query))
+    page = _LISTS.get(db, key, lambda: list_enterprises(db, user, query))
+    query.year = page.year  # as list_enterprises does: the default year is the newest in scope
+    return page
+
+
 @router.get("/enterprises")
 def enterprises_page(
     request: Request,
@@ -94,11 +128,11 @@ def enterprises_page(
     db: Session = Depends(get_db),
     user: Principal = Depends(require_user),
 ):
-    page = list_enterprises(db, user, query)
+    page = list_page(db, user, query)
     ctx = {"page": page, "params": _params(query)}
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "results":
         return render(request, "_enterprise_results.html", ctx)
-    ctx.update(towns=towns_summary(db, user), chains=chain_options(db))
+    ctx.update(towns=town_options(db), chains=chain_options(db))
     return render(request, "enterprises.html", ctx)
 
 
@@ -133,11 +167,32 @@ def enterprises_export(
     )
 
 
+# A profile is the firm's identity, chain nodes, yearly figures and 亩均 history: about fifteen
+# queries. Kept per caller scope, firm and language until one of these tables changes (firms and
+# their years change in place only through imports, which add a batch; 亩均 results only with a run).
+_PROFILES = StoreCache("enterprise-profile", (Enterprise, EnterpriseYear, ImportBatch, Town, Park, ChainNode,
+                                              EnterpriseChainNode, MuniRun, MuniAdjustment), entries=512)
+
+
 @router.get("/enterprises/{uscc}")
 def enterprise_page(request: Request, uscc: str, db: Session = Depends(get_db), user: Principal = Depends(require_user)):
-    profile = enterprise_profile(db, user, uscc) if len(uscc) <= 18 else None
-    if profile is None:  # missing and out of scope look the same
+    ent = get_enterprise(db, user, uscc) if len(uscc) <= 18 else None
+    if ent is None:  # missing and out of scope look the same
         raise HTTPException(404)
+    lang = lang_of(request)
+    ctx = _PROFILES.get(db, ("profile", scope_key(user), ent.uscc, lang),
+                        lambda: _profile_context(db, request, user, ent.uscc))
+    if ctx is None:
+        raise HTTPException(404)
+    return render(request, "enterprise.html", {**ctx, "figure_labels": FIGURE_LABELS})
+
+
+def _profile_context(db: Session, request: Request, user: Principal, uscc: str) -> dict[str, Any] | None:
+    from qunlian.web.routers.muni import profile_block  # 亩均 history, explanation, simulator inputs
+
+    profile = enterprise_profile(db, user, uscc)
+    if profile is None:
+        return None
     _ = i18n.translator(lang_of(request))
     years = [str(y["year"]) for y in profile["years"]]
     chart = {
@@ -156,10 +211,53 @@ def enterprise_page(request: Request, uscc: str, db: Session = Depends(get_db), 
              "data": [_round(y["tax_per_mu"]) for y in profile["years"]]},
         ],
     }  # fmt: skip
-    from qunlian.web.routers.muni import profile_block  # 亩均 history, explanation, simulator
+    block = profile_block(db, request, profile["uscc"])
+    if block is not None:  # the run's method and whole row are not shown; keep the entry small
+        block = {k: v for k, v in block.items() if k not in ("method", "row")}
+    return {"e": profile, "chart": chart, "muni": block}
 
-    return render(request, "enterprise.html", {"e": profile, "chart": chart, "figure_labels": FIGURE_LABELS,
-                                               "muni": profile_block(db, request, profile["uscc"])})
+
+@router.get("/enterprises/{uscc}/muni-levers")
+def enterprise_levers(
+    request: Request,
+    uscc: str,
+    run: int | None = Query(None, ge=1),
+    db: Session = Depends(get_db),
+    user: Principal = Depends(require_user),
+):
+    """Per lever, the smallest change of that one input that reaches the next 亩均 class, in the firm's
+    latest run (or `run`): a search per input over the simulator, whose context for the run takes
+    ~30 ms to build the first time (then kept, see analytics.cache.muni_evaluation). So the profile asks
+    for it on demand (HTMX, when the block scrolls into view) instead of on every view. Same scope as
+    the profile: a firm the caller may not see is 404."""
+    from qunlian.analytics.cache import muni_evaluation
+    from qunlian.analytics.muni.engine import EvaluationError
+    from qunlian.analytics.muni.simulate import levers
+    from qunlian.web.routers.muni import LEVER_LABELS
+
+    ent = get_enterprise(db, user, uscc) if len(uscc) <= 18 else None
+    if ent is None:
+        raise HTTPException(404)
+    run_id = latest_run_of(db, ent.uscc, run)
+    if run_id is None:
+        raise HTTPException(404)
+    ctx: dict[str, Any] = {"uscc": ent.uscc, "name": ent.name, "levers": [], "sim_error": None,
+                           "lever_labels": LEVER_LABELS}
+    try:
+        ctx["levers"] = levers(muni_evaluation(db, run_id), ent.uscc)
+    except EvaluationError as exc:  # a tenant, a firm not evaluated, or no class boundary
+        ctx["sim_error"] = str(exc)
+    if request.headers.get("HX-Request"):
+        return render(request, "_muni_levers.html", ctx)
+    return render(request, "enterprise_levers.html", ctx)  # without JavaScript: a page of its own
+
+
+def latest_run_of(db: Session, uscc: str, run: int | None = None) -> int | None:
+    """The newest 亩均 run (by data year, then id) with a result for the firm; `run` if it has one."""
+    q = select(MuniResult.run_id).join(MuniRun, MuniRun.id == MuniResult.run_id).where(MuniResult.uscc == uscc)
+    if run is not None:
+        q = q.where(MuniResult.run_id == run)
+    return db.scalar(q.order_by(MuniRun.year.desc(), MuniRun.id.desc()).limit(1))
 
 
 def _round(value: float | None) -> float | None:

@@ -24,6 +24,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qunlian.analytics import muni_views as views
+from qunlian.analytics.cache import muni_evaluation
+from qunlian.analytics.muni.chains import chain_pairs
 from qunlian.analytics.muni.engine import EvaluationError
 from qunlian.analytics.muni.files import export_gongshi
 from qunlian.analytics.muni.outputs import aggregates, measures
@@ -40,7 +42,7 @@ from qunlian.analytics.muni.runs import (
 from qunlian.analytics.muni.simulate import LEVERS, simulate
 from qunlian.rules.schema import Method
 from qunlian.store.db import audit
-from qunlian.store.models import ChainNode, Enterprise, EnterpriseChainNode, Town
+from qunlian.store.models import Enterprise, Town
 from qunlian.store.muni_models import MuniResult, MuniRun
 from qunlian.store.scoping import Principal, enterprise_filter, get_enterprise
 from qunlian.web import i18n
@@ -109,33 +111,6 @@ def _page_user(user: Principal) -> Principal:
 
 def _user_town(db: Session, user: Principal) -> str | None:
     return db.scalar(select(Town.name).where(Town.id == user.town_id)) if user.town_id else None
-
-
-def _chain_pairs(db: Session, usccs: list[str]) -> pa.Table:
-    """(uscc, chain) pairs: each linked node counted under its chain-level ancestor ("体系 · 链")."""
-    nodes = {n.id: n for n in db.scalars(select(ChainNode))}
-
-    def chain_of(node_id: int) -> str | None:
-        seen = set()
-        n = nodes.get(node_id)
-        while n is not None and n.id not in seen:
-            if n.level == "chain":
-                return f"{n.system} · {n.name}"
-            seen.add(n.id)
-            n = nodes.get(n.parent_id) if n.parent_id else None
-        return None
-
-    wanted = set(usccs)
-    pairs: set[tuple[str, str]] = set()
-    for uscc, node_id in db.execute(
-        select(Enterprise.uscc, EnterpriseChainNode.node_id).join(Enterprise, Enterprise.id == EnterpriseChainNode.enterprise_id)
-    ):
-        if uscc in wanted:
-            ch = chain_of(node_id)
-            if ch:
-                pairs.add((uscc, ch))
-    ordered = sorted(pairs)
-    return pa.table({"uscc": pa.array([p[0] for p in ordered], pa.string()), "chain": pa.array([p[1] for p in ordered], pa.string())})
 
 
 def _run_meta(run: MuniRun, method: Method) -> dict[str, Any]:
@@ -211,7 +186,7 @@ def _run_page(request: Request, db: Session, user: Principal, run_id: int, param
     by_town = by_chain = []
     if rows and "part" in table.column_names:
         by_town = views.group_table(aggregates(table, method, "town", grade_column="final_grade").to_pylist(), method)
-        pairs = _chain_pairs(db, [r["uscc"] for r in rows])
+        pairs = chain_pairs(db, [r["uscc"] for r in rows])
         if pairs.num_rows:
             by_chain = views.group_table(aggregates(table, method, "chain", chains=pairs, grade_column="final_grade").to_pylist(), method)
     visible = {r["uscc"] for r in rows}
@@ -380,7 +355,7 @@ async def simulate_partial(request: Request, uscc: str, db: Session = Depends(ge
         raise HTTPException(400) from None
     _ = i18n.translator(lang_of(request))
     try:
-        ev = load_evaluation(db, run_id)
+        ev = muni_evaluation(db, run_id)  # the run's simulator context is kept between requests
         row = ev.row(ent.uscc)
     except EvaluationError:
         raise HTTPException(404) from None

@@ -13,9 +13,10 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from qunlian.analytics.cache import StoreCache
 from qunlian.analytics.targets import (
     add_actual,
     add_progress,
@@ -39,7 +40,7 @@ from qunlian.analytics.targets.service import (
 )
 from qunlian.core.errors import Problem, QunlianError, ValidationFailed
 from qunlian.core.periods import Period, PeriodError
-from qunlian.store.models import Plan, PlanTask, Town
+from qunlian.store.models import Actual, Indicator, Plan, PlanTask, Target, Town
 from qunlian.store.scoping import Principal
 from qunlian.web import i18n
 from qunlian.web.deps import api_user, get_db, lang_of, render, require_user
@@ -153,16 +154,36 @@ def plan_page(
 ):
     plan = _plan_or_404(db, plan_code)
     town_name = _resolve_town(db, user, plan, town) if town is not None else _default_town(db, user, plan)
-    period = _as_of(as_of) or latest_period(db, plan.code)
-    rows = plan_status(db, plan.code, as_of=period, town=town_name)
+    fig = _plan_figures(db, plan, _as_of(as_of), town_name)
     own = _town_name(db, user)
-    towns = [t for t in plan_towns(db, plan) if user.role != "town" or t.name == own]
+    towns = [t for t in fig["towns"] if user.role != "town" or t["name"] == own]
     return render(request, "targets_plan.html", {
-        "plan": plan, "rows": rows, "summary": status_summary(rows), "as_of": period,
-        "periods": plan_periods(db, plan.code), "town": town_name, "towns": towns, "lights": LIGHTS,
+        "plan": plan, "rows": fig["rows"], "summary": fig["summary"], "as_of": fig["as_of"],
+        "periods": fig["periods"], "town": town_name, "towns": towns, "lights": LIGHTS,
         "can_enter": user.role in ENTRY_ROLES or user.role == "department",
-        "decomposed": bool(plan_towns(db, plan)),
+        "decomposed": bool(fig["towns"]),
     })
+
+
+# The plan page's statuses, periods and towns change only with the plan's indicators, targets and
+# actuals (a new actual or a correction adds a row; a reload may change target values in place).
+_PLAN_PAGES = StoreCache("plan-page", (Plan, Indicator, Target, Actual, Town), extra=(
+    select(func.sum(case((Actual.superseded.is_(True), 1), else_=0))),
+    select(func.sum(Target.value)),
+))  # fmt: skip
+
+
+def _plan_figures(db: Session, plan: Plan, as_of: str | None, town: str | None) -> dict[str, Any]:
+    """Statuses at `as_of` (default: the latest period with actuals) for the city or one town, the
+    periods to choose from and the plan's towns; the caller has checked that the user may see `town`."""
+
+    def compute() -> dict[str, Any]:
+        period = as_of or latest_period(db, plan.code)
+        rows = plan_status(db, plan.code, as_of=period, town=town)
+        return {"as_of": period, "rows": rows, "summary": status_summary(rows), "periods": plan_periods(db, plan.code),
+                "towns": [{"code": t.code, "name": t.name} for t in plan_towns(db, plan)]}
+
+    return _PLAN_PAGES.get(db, ("plan", plan.code, as_of, town), compute)
 
 
 @router.get("/targets/{plan_code}/indicators/{code}", include_in_schema=False)
