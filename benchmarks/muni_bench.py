@@ -91,28 +91,36 @@ def hand_sql() -> str:
 
 
 def run_pandas(table):
+    """The same math and the same per-indicator output as the hand SQL (value, benchmark, status,
+    points per part and indicator; total; rank in the part), written as plain vectorised pandas."""
     import numpy as np
     import pandas as pd
 
     df = table.to_pandas()
     df = df[df["year"] == YEAR].copy()
-    df["part"] = np.where(df["above_scale"].isna(), None, np.where(df["above_scale"].fillna(False), "above", "below"))
-    total = pd.Series(0.0, index=df.index)
-    for code, num, den, w, b in ABOVE:
-        d = df[den].astype("float64").replace(0, np.nan)
-        v = df[num].astype("float64") / d
-        df[f"{code}_value"] = v
-        p = v / b * w
-        if code == "va_per_emission":
-            p = p.fillna(p.where(df["part"] == "above").groupby(df["part"]).transform("mean"))
-        total_above = p.fillna(0.0)
-        total = total.add(total_above.where(df["part"] == "above", 0.0))
-    for code, num, den, w, b in BELOW:
-        v = df[num].astype("float64") / df[den].astype("float64").replace(0, np.nan)
-        if code != "tax_per_mu":
-            df[f"{code}_value"] = v
-        total = total.add((v / b * w).fillna(0.0).where(df["part"] == "below", 0.0))
-    df["total_score"] = total.where(df["part"].notna())
+    above = df["above_scale"]
+    part = pd.Series(np.where(above.isna(), None, np.where(above.fillna(False), "above", "below")), index=df.index)
+    df["part"] = part
+    total = pd.Series(np.nan, index=df.index)
+    for name, inds in (("above", ABOVE), ("below", BELOW)):
+        in_part = part == name
+        part_total = pd.Series(0.0, index=df.index)
+        for code, num, den, w, b in inds:
+            n, d = df[num].astype("float64"), df[den].astype("float64")
+            v = n / d.replace(0, np.nan)
+            p = v / b * w
+            if code == "va_per_emission":
+                p = p.fillna(p[in_part].mean())  # no emission data → the part's average points
+            p = p.fillna(0.0)
+            status = np.select([n.isna() | d.isna(), d == 0, v < 0], ["missing", "zero_denominator", "negative"], "ok")
+            c = f"{name}_{code}"
+            df[f"{c}_value"] = v.where(in_part)
+            df[f"{c}_benchmark"] = pd.Series(b, index=df.index).where(in_part)
+            df[f"{c}_status"] = pd.Series(status, index=df.index).where(in_part)
+            df[f"{c}_points"] = p.where(in_part)
+            part_total += p
+        total = total.where(~in_part, part_total)
+    df["total_score"] = total
     df["rank"] = df.groupby("part")["total_score"].rank(method="min", ascending=False)
     return df
 
