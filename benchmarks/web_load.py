@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
+import random
 import re
 import socket
 import statistics
@@ -47,7 +49,24 @@ TARGETS = [
     ("API /api/enterprises/{uscc}", "/api/enterprises/{uscc}", "api"),
     ("API /api/targets/pinghu-mfg-14th/status", "/api/targets/pinghu-mfg-14th/status", "api"),
     ("API /api/muni/runs", "/api/muni/runs", "api"),
+    # varied requests: every request a different firm or list query, so most miss the page caches
+    ("企业画像 varied firms", "/enterprises/{each_uscc}", "page"),
+    ("亩均杠杆 varied firms", "/enterprises/{each_uscc}/muni-levers", "page"),
+    ("企业列表 varied page/sort/filter", "{each_list}", "page"),
+    ("API /api/enterprises/{uscc} varied", "/api/enterprises/{each_uscc}", "api"),
 ]
+LIST_SORTS = ("name", "tax", "output", "tax_per_mu", "land", "uscc")
+LIST_FILTERS = ("", "&scale=above", "&scale=below", "&grade=A", "&grade=D", "&q=%E7%A7%91%E6%8A%80")
+
+
+def expand(path: str, usccs: list[str]) -> list[str]:
+    """The concrete URLs of a target: one, or (for {each_…}) a list that the users go through in turn."""
+    if "{each_uscc}" in path:
+        return [path.replace("{each_uscc}", u) for u in usccs]
+    if path == "{each_list}":
+        return [f"/enterprises?sort={sort}&desc={int(desc)}&page={page}{flt}"
+                for sort in LIST_SORTS for desc in (False, True) for flt in LIST_FILTERS for page in (1, 2, 3, 5, 8)]
+    return [path.replace("{uscc}", usccs[0] if usccs else "")]
 
 
 def free_port() -> int:
@@ -83,17 +102,19 @@ async def login(client: httpx.AsyncClient, username: str, password: str) -> str:
     return token.json()["access_token"]
 
 
-async def measure(base: str, path: str, kind: str, cookies, token: str, users: int, seconds: float,
+async def measure(base: str, paths: list[str], kind: str, cookies, token: str, users: int, seconds: float,
                   max_requests: int) -> dict:
     latencies: list[float] = []
     errors = 0
     deadline = time.perf_counter() + seconds
     headers = {"Authorization": f"Bearer {token}"} if kind == "api" else {}
+    turn = itertools.count()
 
     async def user() -> None:
         nonlocal errors
         async with httpx.AsyncClient(base_url=base, cookies=cookies, headers=headers, timeout=30) as c:
             while time.perf_counter() < deadline and len(latencies) + errors < max_requests:
+                path = paths[next(turn) % len(paths)]
                 t0 = time.perf_counter()
                 r = await c.get(path)
                 dt = time.perf_counter() - t0
@@ -116,12 +137,14 @@ async def main_async(args: argparse.Namespace, base: str, username: str, passwor
     async with httpx.AsyncClient(base_url=base, timeout=30) as c:
         token = await login(c, username, password)
         cookies = c.cookies
-        listing = await c.get("/api/enterprises?page_size=1", headers={"Authorization": f"Bearer {token}"})
+        listing = await c.get(f"/api/enterprises?page_size={args.firms}&sort=uscc",
+                              headers={"Authorization": f"Bearer {token}"})
         items = listing.json().get("items") or listing.json().get("enterprises") or []
-        uscc = items[0]["uscc"] if items else ""
+        usccs = [i["uscc"] for i in items]
+        random.Random(7).shuffle(usccs)  # not in USCC order: neighbours share nothing
     results = []
     for label, path, kind in TARGETS:
-        res = await measure(base, path.replace("{uscc}", uscc), kind, cookies, token, args.users, args.seconds,
+        res = await measure(base, expand(path, usccs), kind, cookies, token, args.users, args.seconds,
                             args.max_requests)
         results.append((label, res))
         print(_row(label, res, results[0][1]), flush=True)
@@ -144,6 +167,7 @@ def main() -> None:
     ap.add_argument("--max-requests", type=int, default=5000, help="per target")
     ap.add_argument("--data-dir", help="use this data directory (default: a new temporary one)")
     ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    ap.add_argument("--firms", type=int, default=400, help="firms the 'varied' targets go through (≤ 500)")
     args = ap.parse_args()
 
     data_dir = args.data_dir or tempfile.mkdtemp(prefix="qunlian-bench-")
