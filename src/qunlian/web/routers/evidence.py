@@ -36,7 +36,7 @@ from qunlian.core.errors import Problem, QunlianError, ValidationFailed
 from qunlian.store.models import PlanTask, TaskEvidence
 from qunlian.store.scoping import Principal
 from qunlian.web.deps import get_db, templates
-from qunlian.web.routers.targets import _back, _plan_or_404, _task_or_404, can_manage_task, targets_user
+from qunlian.web.routers.targets import back_to_ledger, can_manage_task, plan_or_404, targets_user, task_or_404
 
 router = APIRouter(include_in_schema=False)
 
@@ -84,8 +84,8 @@ def evidence_upload(
     back: str = Form("", max_length=500),
     db: Session = Depends(get_db), user: Principal = Depends(targets_user),
 ):  # fmt: skip
-    plan = _plan_or_404(db, plan_code)
-    task = _task_or_404(db, plan, seq)
+    plan = plan_or_404(db, plan_code)
+    task = task_or_404(db, plan, seq)
     if not can_manage_task(user, task.lead_unit):
         raise HTTPException(403, detail="forbidden")
     try:
@@ -94,9 +94,9 @@ def evidence_upload(
                      progress_id=_progress_id(progress_id))
     except QunlianError as exc:
         db.rollback()
-        return _back(plan, seq, back, error=f"{seq}:{_message(exc)}")
+        return back_to_ledger(plan, seq, back, error=f"{seq}:{_message(exc)}")
     db.commit()
-    return _back(plan, seq, back, done=str(seq))
+    return back_to_ledger(plan, seq, back, done=str(seq))
 
 
 def _content_disposition(evidence_id: int, filename: str) -> str:
@@ -143,6 +143,6 @@ def evidence_delete(
         delete_evidence(db, evidence_id, by=user.username, admin=user.role == "admin")
     except QunlianError as exc:
         db.rollback()
-        return _back(plan, seq, back, error=f"{seq}:{_message(exc)}")
+        return back_to_ledger(plan, seq, back, error=f"{seq}:{_message(exc)}")
     db.commit()
-    return _back(plan, seq, back, done=str(seq))
+    return back_to_ledger(plan, seq, back, done=str(seq))

@@ -73,7 +73,7 @@ def _town_name(db: Session, user: Principal) -> str | None:
     return None
 
 
-def _plan_or_404(db: Session, code: str) -> Plan:
+def plan_or_404(db: Session, code: str) -> Plan:
     plan = db.scalar(select(Plan).where(Plan.code == code)) if len(code) <= 80 else None
     if plan is None:
         raise HTTPException(404)
@@ -152,7 +152,7 @@ def plan_page(
     db: Session = Depends(get_db),
     user: Principal = Depends(targets_user),
 ):
-    plan = _plan_or_404(db, plan_code)
+    plan = plan_or_404(db, plan_code)
     town_name = _resolve_town(db, user, plan, town) if town is not None else _default_town(db, user, plan)
     fig = _plan_figures(db, plan, _as_of(as_of), town_name)
     own = _town_name(db, user)
@@ -196,7 +196,7 @@ def indicator_page(
     db: Session = Depends(get_db),
     user: Principal = Depends(targets_user),
 ):
-    plan = _plan_or_404(db, plan_code)
+    plan = plan_or_404(db, plan_code)
     if len(code) > 80 or code not in {i.code for i in indicators_of(db, plan)}:
         raise HTTPException(404)
     town_name = _resolve_town(db, user, plan, town)
@@ -241,7 +241,7 @@ def towns_page(
     db: Session = Depends(get_db),
     user: Principal = Depends(targets_user),
 ):
-    plan = _plan_or_404(db, plan_code)
+    plan = plan_or_404(db, plan_code)
     towns = plan_towns(db, plan)
     if not towns:
         raise HTTPException(404)
@@ -288,7 +288,7 @@ def actual_form(
     db: Session = Depends(get_db),
     user: Principal = Depends(targets_user),
 ):
-    plan = _plan_or_404(db, plan_code)
+    plan = plan_or_404(db, plan_code)
     inds = _entry_indicators(db, user, plan)
     if not inds:
         raise HTTPException(403, detail="forbidden")
@@ -318,7 +318,7 @@ def actual_submit(
     db: Session = Depends(get_db),
     user: Principal = Depends(targets_user),
 ):
-    plan = _plan_or_404(db, plan_code)
+    plan = plan_or_404(db, plan_code)
     inds = _entry_indicators(db, user, plan)
     if not inds:
         raise HTTPException(403, detail="forbidden")
@@ -349,7 +349,7 @@ def actual_submit(
 
 def _tasks_plan(db: Session, plan: str | None) -> Plan:
     if plan:
-        return _plan_or_404(db, plan)
+        return plan_or_404(db, plan)
     p = db.scalar(select(Plan).join(PlanTask, PlanTask.plan_id == Plan.id).order_by(Plan.id).limit(1))
     if p is None:
         raise HTTPException(404)
@@ -389,7 +389,7 @@ def tasks_page(
     })
 
 
-def _task_or_404(db: Session, plan: Plan, seq: int) -> PlanTask:
+def task_or_404(db: Session, plan: Plan, seq: int) -> PlanTask:
     t = db.scalar(select(PlanTask).where(PlanTask.plan_id == plan.id, PlanTask.seq == seq))
     if t is None:
         raise HTTPException(404)
@@ -400,7 +400,7 @@ def _evidence(text: str) -> list[str]:
     return [e.strip() for e in text.replace("；", "\n").replace(";", "\n").splitlines() if e.strip()][:20]
 
 
-def _back(plan: Plan, seq: int, back: str, **extra: str) -> RedirectResponse:
+def back_to_ledger(plan: Plan, seq: int, back: str, **extra: str) -> RedirectResponse:
     """Back to the ledger as it was filtered (only a /tasks URL), with the outcome in the query."""
     parts = urlsplit(back)
     if parts.scheme or parts.netloc or parts.path != "/tasks":
@@ -410,8 +410,8 @@ def _back(plan: Plan, seq: int, back: str, **extra: str) -> RedirectResponse:
 
 
 def _task_action(request: Request, db: Session, user: Principal, plan_code: str, seq: int, back: str, action):
-    plan = _plan_or_404(db, plan_code)
-    task = _task_or_404(db, plan, seq)
+    plan = plan_or_404(db, plan_code)
+    task = task_or_404(db, plan, seq)
     if not can_manage_task(user, task.lead_unit):
         raise HTTPException(403, detail="forbidden")
     try:
@@ -419,12 +419,12 @@ def _task_action(request: Request, db: Session, user: Principal, plan_code: str,
     except ValidationFailed as exc:
         db.rollback()
         msg = "；".join(p.message + (f"（{p.fix}）" if p.fix else "") for p in exc.problems)
-        return _back(plan, seq, back, error=f"{seq}:{msg}")
+        return back_to_ledger(plan, seq, back, error=f"{seq}:{msg}")
     except QunlianError as exc:
         db.rollback()
-        return _back(plan, seq, back, error=f"{seq}:{exc}")
+        return back_to_ledger(plan, seq, back, error=f"{seq}:{exc}")
     db.commit()
-    return _back(plan, seq, back, done=str(seq))
+    return back_to_ledger(plan, seq, back, done=str(seq))
 
 
 @router.post("/tasks/{plan_code}/{seq}/progress", include_in_schema=False)
