@@ -334,3 +334,16 @@ def test_safe_next(value, expected):
     from qunlian.web.routers.auth import safe_next
 
     assert safe_next(value) == expected
+
+
+def test_profile_shows_the_ownership_in_words(client, web_store):
+    from qunlian.store.models import Enterprise
+
+    with transaction(web_store.engine) as s:
+        s.scalars(select(Enterprise).where(Enterprise.uscc == web_store.uscc["e1"])).one().ownership = "foreign"
+    login(client, "analyst1")
+    page = client.get(f"/enterprises/{web_store.uscc['e1']}").text
+    assert "<dd>外商投资</dd>" in page
+    token = csrf_of(page)
+    client.post("/lang", data={"lang": "en", "next": "/", "csrf_token": token})
+    assert "<dd>foreign-invested</dd>" in client.get(f"/enterprises/{web_store.uscc['e1']}").text

@@ -174,6 +174,11 @@ templates.env.globals["role_names"] = ROLE_NAMES
 templates.env.globals["level_names"] = {
     "system": "体系", "cluster": "集群", "chain": "产业链", "segment": "环节", "node": "节点",
 }
+# enterprise ownership codes as stored (Enterprise.ownership) → Chinese labels (msgids)
+templates.env.globals["ownership_names"] = {
+    "state": "国有", "collective": "集体", "private": "民营", "joint": "联营",
+    "foreign": "外商投资", "hmt": "港澳台投资",
+}
 templates.env.globals["kind_names"] = {
     "key": "重点", "incubating": "孵化", "leading": "先导", "pillar": "主导", "advantage": "优势", "future": "未来",
 }

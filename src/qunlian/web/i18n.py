@@ -195,6 +195,12 @@ EN: dict[str, str] = {
     "产业链（角色 chain，体系:代码）": "Chain (role chain, system:code)",
     "统一社会信用代码（角色 enterprise）": "USCC (role enterprise)",
     "部门（角色 department）": "Department (role department)",
+    "国有": "state-owned",
+    "集体": "collective",
+    "民营": "private",
+    "联营": "joint venture",
+    "外商投资": "foreign-invested",
+    "港澳台投资": "Hong Kong, Macao or Taiwan-invested",
     "访问授权": "Access grants",
     "部门用户只能经授权只读查看企业数据（全市、一个镇街道或一条产业链），须写明事由，可设到期日；撤销立即生效。":
         "Department users see enterprise data only through a grant (read-only: all firms, one town's or one "
