@@ -465,6 +465,37 @@ def test_simulator_partial(muni, clients):
     assert bad.status_code == 400 and 'data-testid="sim-errors"' in bad.text
 
 
+def test_simulator_form_sent_unchanged_gives_the_firms_own_score(muni, clients):
+    """The form is pre-filled with the firm's figures as they are stored (no rounding, no exponent), so
+    pressing 模拟 without a change reproduces the evaluated score. A large firm: its revenue has more
+    digits than a short format keeps."""
+    import html as html_lib
+    import re
+
+    from qunlian.analytics.muni.runs import load_evaluation, run_results
+
+    c = clients["analyst"]
+    with session_factory(muni.engine)() as s:
+        rows = [r for r in run_results(s, muni.runs[-1]).to_pylist() if r["final_grade"] and not r.get("tenant_note")]
+        firm = max(rows, key=lambda r: r.get("main_revenue_wan") or 0)["uscc"]
+        row = load_evaluation(s, muni.runs[-1]).row(firm)
+    assert row["main_revenue_wan"] >= 10_000
+    page = c.get(f"/enterprises/{firm}").text
+    form = page[page.index('data-testid="sim-form"'):]
+    form = form[:form.index("</form>")]
+    fields = {k: html_lib.unescape(v) for k, v in re.findall(r'<input name="([a-z_]+)" value="([^"]*)"', form)}
+    assert fields and all("e+" not in v and "," not in v for v in fields.values())
+    for column, shown in fields.items():  # each figure as stored, not rounded to a few digits
+        stored = row.get(column)
+        assert (shown == "") == (stored is None), column
+        if stored is not None:
+            assert float(shown) == pytest.approx(stored, rel=1e-9, abs=1e-6), column
+    r = c.post(f"/muni/simulate/{firm}", data=fields | {"run": str(muni.runs[-1])},
+               headers={"X-CSRF-Token": tokens(c), "HX-Request": "true"})
+    assert r.status_code == 200
+    assert kpi(r.text, "sim-score") == kpi(r.text, "sim-before")
+
+
 # --------------------------------------------------------------------------- API
 
 

@@ -167,7 +167,20 @@ def _num(value: Any, digits: int = 2) -> str:
         return str(value)
 
 
+def _plain(value: Any) -> str:
+    """A number for a form field: no thousands separator, no exponent, up to 6 decimals (so that
+    submitting a form unchanged gives back the stored figure, not a rounded one)."""
+    if value is None or value == "":
+        return ""
+    try:
+        text = f"{float(value):.6f}"
+    except (TypeError, ValueError):
+        return str(value)
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 templates.env.filters["num"] = _num
+templates.env.filters["plain"] = _plain
 templates.env.globals["qs"] = query_string
 templates.env.globals["role_names"] = ROLE_NAMES
 # chain taxonomy levels and node kinds as stored (ChainNode.level / .kind) → Chinese labels (msgids)
