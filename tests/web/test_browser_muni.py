@@ -2,17 +2,15 @@
 
 Walks /muni, a run page (filters through HTMX, sorting) and an enterprise's simulator; the
 figures shown are checked against the engine's API; screenshots go to test-artifacts/screenshots/
-and, with QUNLIAN_UPDATE_DOC_IMAGES=1, the main ones are copied to docs/img/muni-*.png.
+(the guide's 亩均 pictures come from the real demo county: scripts/doc-images.py).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 
 import pytest
-from browser_support import BROWSER_MARKS, DOC_IMAGES, Visit, numbers, serve
+from browser_support import BROWSER_MARKS, Visit, numbers, serve
 from test_muni_pages import MuniStore, build_muni_store, muni_engine  # noqa: F401  (module fixture)
 
 from qunlian.store.db import session_factory
@@ -31,12 +29,6 @@ def live_server(muni: MuniStore) -> Iterator[str]:
         yield url
 
 
-def to_docs(path, name: str) -> None:
-    if os.environ.get("QUNLIAN_UPDATE_DOC_IMAGES") == "1":
-        DOC_IMAGES.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, DOC_IMAGES / f"muni-{name}.png")
-
-
 def rows_of(muni: MuniStore, run_id: int) -> list[dict]:
     from qunlian.analytics.muni.runs import run_results
 
@@ -49,7 +41,7 @@ def test_runs_and_run_page(browser, live_server, muni):
     v.login("admin1")
     page = v.go("/muni")
     assert page.locator("tr[data-run]").count() == len(muni.runs)
-    to_docs(v.shot("runs"), "runs")
+    v.shot("runs")
 
     run_id = muni.runs[-1]
     rows = rows_of(muni, run_id)
@@ -69,7 +61,7 @@ def test_runs_and_run_page(browser, live_server, muni):
             None if r["final_score"] is None else round(r["final_score"], 1))
         assert numbers(tr.locator("td[data-col=tax_per_mu]").inner_text()) == (
             None if r["tax_per_mu__value"] is None else round(r["tax_per_mu__value"], 2))
-    to_docs(v.shot("run"), "run")
+    v.shot("run")
 
     # HTMX filter: grade D only, the URL follows, a fragment is swapped
     page.select_option("[data-testid=muni-grade]", "D")
@@ -128,5 +120,5 @@ def test_enterprise_simulator(browser, live_server, muni):
     assert page.locator("[data-testid=muni-levers-slot]").count() == 0
     assert page.locator("[data-testid=muni-levers] tr[data-lever]").count() == 6
     page.locator("#muni").scroll_into_view_if_needed()
-    to_docs(v.shot("simulator"), "simulator")
+    v.shot("simulator")
     v.close()
