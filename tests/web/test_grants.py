@@ -33,7 +33,7 @@ def keys(store, *names) -> set[str]:
 def test_department_sees_nothing_without_a_grant(web_store):
     with session_factory(web_store.engine)() as s:
         p = dept(s)
-        assert p.grants == () and not p.reads_firms
+        assert p.grants == () and not p.granted
         assert seen(s, p) == set()
 
 

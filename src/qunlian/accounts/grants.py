@@ -22,10 +22,6 @@ SCOPES = ("all", "town", "chain")
 SCOPE_NAMES = {"all": "全市企业", "town": "镇街道", "chain": "产业链"}
 
 
-def _today() -> dt.date:
-    return dt.date.today()
-
-
 def _user(session: Session, username: str) -> User:
     user = session.scalars(select(User).where(User.username == username.strip())).first()
     if user is None:
@@ -61,7 +57,7 @@ def grant_access(
     reason = (reason or "").strip()
     if len(reason) < 2:
         raise AccountError("请写明授权事由（例如：高企认定核查，2026 年度）——企业数据保密，授权须有依据")
-    if expires_on is not None and expires_on < _today():
+    if expires_on is not None and expires_on < dt.date.today():
         raise AccountError(f"到期日 {expires_on.isoformat()} 已过；请给今天或以后的日期，或不设到期日")
     grant = AccessGrant(
         user_id=user.id,
@@ -105,7 +101,7 @@ def list_grants(session: Session, username: str | None = None, include_ended: bo
     stmt = select(AccessGrant, User.username).join(User, User.id == AccessGrant.user_id).order_by(AccessGrant.id)
     if username:
         stmt = stmt.where(User.username == username.strip())
-    today = _today()
+    today = dt.date.today()
     out = []
     for grant, uname in session.execute(stmt):
         if grant.revoked_at is not None:

@@ -88,11 +88,9 @@ class Principal:
         return self.role in CITY_WIDE and not self.disabled
 
     @property
-    def reads_firms(self) -> bool:
-        """Whether any enterprise may be visible to this user (a department only through a grant)."""
-        if self.disabled:
-            return False
-        return self.role != "department" or bool(self.grants)
+    def granted(self) -> bool:
+        """A department user holding an access grant in force: read-only firm pages open to it."""
+        return self.role == "department" and bool(self.grants) and not self.disabled
 
 
 def active_grants(session: Session, user_id: int, today: dt.date | None = None) -> tuple[tuple[str, int | None], ...]:

@@ -133,7 +133,7 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     nav = [
         {"href": href, "label": label, "active": path == href or (href != "/" and path.startswith(href))}
         for href, label, roles in NAV
-        if user is not None and (roles is None or user.role in roles or ("granted" in roles and bool(user.grants)))
+        if user is not None and (roles is None or user.role in roles or ("granted" in roles and user.granted))
     ]
     ctx = {
         "request": request,

@@ -104,7 +104,7 @@ def _page_user(user: Principal) -> Principal:
     grants (read-only) and nothing without one."""
     if user.role == "enterprise":
         raise HTTPException(404)
-    if user.role not in RUN_ROLES and not (user.role == "department" and user.grants):
+    if user.role not in RUN_ROLES and not user.granted:
         raise HTTPException(403, detail="forbidden")
     return user
 
