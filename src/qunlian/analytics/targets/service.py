@@ -6,14 +6,13 @@ the pure modules (status, reconcile, alignment); they never write, except where 
 
 from __future__ import annotations
 
-import copy
-import threading
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from qunlian.analytics.cache import FigureCache
 from qunlian.analytics.targets.alignment import align
 from qunlian.analytics.targets.concepts import normalise_name
 from qunlian.analytics.targets.common import (
@@ -76,9 +75,7 @@ def _town_or_fail(session: Session, plan: Plan, town: str) -> Town:
 # Statuses change only when actuals or targets do: pages and the API ask for the same plan's status
 # many times a minute, so results are kept per database, plan, period, town, rules and a fingerprint
 # of the plan's actuals and targets (any insert, revision or reloaded target changes it).
-_STATUS_CACHE: OrderedDict[tuple, list[dict[str, Any]]] = OrderedDict()
-_STATUS_LOCK = threading.Lock()
-STATUS_CACHE_ENTRIES = 64
+_STATUSES = FigureCache("plan-status", entries=64)
 
 
 def plan_status(session: Session, plan_code: str, as_of: str | Period | None = None, town: str | None = None,
@@ -87,17 +84,8 @@ def plan_status(session: Session, plan_code: str, as_of: str | Period | None = N
     plan = get_plan(session, plan_code)
     rules = rules or load_status_rules()
     p = Period.parse(as_of) if isinstance(as_of, (str, int)) else as_of
-    key = (str(session.get_bind().url), plan.code, str(p) if p else None, town, id(rules), _fingerprint(session, plan))
-    with _STATUS_LOCK:
-        if key in _STATUS_CACHE:
-            _STATUS_CACHE.move_to_end(key)
-            return copy.deepcopy(_STATUS_CACHE[key])
-    rows = _plan_status(session, plan, p, town, rules)
-    with _STATUS_LOCK:
-        _STATUS_CACHE[key] = copy.deepcopy(rows)
-        while len(_STATUS_CACHE) > STATUS_CACHE_ENTRIES:
-            _STATUS_CACHE.popitem(last=False)
-    return rows
+    key = (plan.code, str(p) if p else None, town, id(rules))
+    return _STATUSES.get(session, key, _fingerprint(session, plan), lambda: _plan_status(session, plan, p, town, rules))
 
 
 def _fingerprint(session: Session, plan: Plan) -> tuple:
