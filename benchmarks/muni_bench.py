@@ -138,8 +138,8 @@ def child(impl: str, path: str, threads: int) -> None:
     if impl == "engine":
         import duckdb
 
-        from qunlian.analytics.muni.engine import _compiled, evaluate
-        from qunlian.rules.loader import get_method
+        from qunlian.per_mu.engine import _compiled, evaluate
+        from qunlian.per_mu.presets import get_method
 
         m = get_method(METHOD)
         c0 = time.perf_counter()
@@ -182,8 +182,8 @@ def agree(path: str) -> float:
     import numpy as np
     import pyarrow.parquet as pq
 
-    from qunlian.analytics.muni.engine import evaluate
-    from qunlian.rules.loader import get_method
+    from qunlian.per_mu.engine import evaluate
+    from qunlian.per_mu.presets import get_method
 
     table = pq.read_table(path)
     er = evaluate(table, get_method(METHOD), YEAR).results.select(["uscc", "total_score", "rank"]).to_pylist()

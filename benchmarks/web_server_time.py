@@ -4,7 +4,7 @@ Uses FastAPI's TestClient in-process against a store holding the demo county (th
 that `benchmarks/web_load.py --data-dir DIR` uses, or a new one), so what is measured is the app's
 own work: routing, queries, computation and rendering, without the network or the event loop's
 queueing. For each target and role: a warm-up request, then N sequential requests; prints the
-median and the 90th percentile in ms. `--cold` empties the page caches (qunlian.analytics.cache) before
+median and the 90th percentile in ms. `--cold` empties the page caches (qunlian.platform.cache) before
 every request: the cost of the first view after a write. `--profile LABEL` prints a cProfile instead.
 
     .venv/bin/python benchmarks/web_server_time.py --data-dir /tmp/qlbench [--n 20] [--roles analyst,town]
@@ -49,8 +49,8 @@ def prepare(data_dir: str, database_url: str | None) -> None:
 def client_for(role: str):
     from fastapi.testclient import TestClient
 
-    from qunlian.web.app import create_app
-    from qunlian.web.settings import WebSettings
+    from qunlian.app import create_app
+    from qunlian.platform.web.settings import WebSettings
 
     c = TestClient(create_app(settings=WebSettings(secret_key="bench-secret")), raise_server_exceptions=True)
     page = c.get("/login")
@@ -64,7 +64,7 @@ def client_for(role: str):
 
 def clear_page_caches() -> None:
     """Empty the caches of computed page figures (the first view after a write recomputes them)."""
-    from qunlian.analytics import cache
+    from qunlian.platform import cache
 
     for fc in cache.FigureCache.instances():
         fc.clear()

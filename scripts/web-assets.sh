@@ -7,7 +7,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 export SCARF_ANALYTICS=false  # swagger-ui-dist's telemetry dependency; scripts are ignored anyway
 npm ci --ignore-scripts --no-audit --no-fund
-vendor=src/qunlian/web/static/vendor
+vendor=src/qunlian/platform/web/static/vendor
 rm -rf "$vendor"
 mkdir -p "$vendor"
 cp node_modules/htmx.org/dist/htmx.min.js "$vendor/"

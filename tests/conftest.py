@@ -7,14 +7,21 @@ On PostgreSQL each test gets its own schema (search_path), so tests never see ea
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 
-from qunlian.store.db import make_engine, migrate
+from qunlian.platform.db import make_engine, migrate
+
+# Helpers shared by the test packages (web store, browser, import files) live in tests/support.
+sys.path.insert(0, str(Path(__file__).parent / "support"))
+
+from web_helpers import WebStore, make_client, seed  # noqa: E402
 
 TEST_DB_URL = os.environ.get("QUNLIAN_TEST_DATABASE_URL", "")
 
@@ -60,3 +67,36 @@ def cli_env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dic
     monkeypatch.setenv("QUNLIAN_DATABASE_URL", db_url)
     monkeypatch.setenv("QUNLIAN_DATA_DIR", str(tmp_path / "data"))
     return {"QUNLIAN_DATABASE_URL": db_url, "QUNLIAN_DATA_DIR": str(tmp_path / "data")}
+
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One Debian Chromium for every browser test (skipped when playwright is not installed)."""
+    from browser_support import ARGS, CHROMIUM
+
+    playwright_sync = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    with playwright_sync.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def web_store(engine: Engine) -> WebStore:
+    return seed(engine)
+
+
+@pytest.fixture
+def client(web_store: WebStore) -> TestClient:
+    return make_client(web_store.engine)
+
+
+@pytest.fixture(autouse=True)
+def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2id with the smallest cost: the tests check behaviour, not the work factor."""
+    from argon2 import PasswordHasher
+
+    from qunlian.accounts import passwords
+
+    monkeypatch.setattr(passwords, "hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))

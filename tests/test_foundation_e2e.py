@@ -84,7 +84,7 @@ def test_init_demo_export_reproduces_the_2020_column(cli_env, tmp_path):
     # The printed logins work: a newcomer can sign in with what `qunlian demo` showed.
     from fastapi.testclient import TestClient
 
-    from qunlian.web.app import create_app
+    from qunlian.app import create_app
 
     with TestClient(create_app()) as client:
         for role, (username, password) in logins.items():

@@ -1,4 +1,5 @@
-"""The `qunlian` command. Each capability keeps its own commands in its own module."""
+"""The `qunlian` command: `info`, `init`, `serve` and `db`, plus each installed capability's commands
+(mounted from the registry, `qunlian.installed`)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def fail(message: str, code: int = 2) -> None:
 @app.command()
 def info() -> None:
     """显示数据目录与数据库 / show the data directory and database."""
-    from qunlian.store.db import describe
+    from qunlian.platform.db import describe
 
     typer.echo(describe())
 
@@ -32,57 +33,88 @@ def info() -> None:
 @app.command()
 def init() -> None:
     """建库并载入规划数据 / create or upgrade the store and load the seeds' plan data."""
-    from qunlian.plans.loader import load_reference_data
-    from qunlian.store.db import describe, make_engine, migrate, transaction
+    from qunlian.installed import CAPABILITIES
+    from qunlian.platform.db import describe, make_engine, migrate, transaction
+    from qunlian.platform.registry import resolve
 
     engine = make_engine()
     migrate(engine)
     with transaction(engine) as session:
-        summary = load_reference_data(session, actor="cli")
+        summaries = [resolve(cap.reference_data)(session, actor="cli") for cap in CAPABILITIES if cap.reference_data]
     typer.echo(describe())
-    typer.echo(summary)
+    for summary in summaries:
+        typer.echo(summary)
 
 
-@app.command("check-uscc")
-def check_uscc_cmd(codes: list[str] = typer.Argument(..., help="统一社会信用代码，可多个")) -> None:
-    """校验统一社会信用代码 (GB 32100-2015) / validate USCCs; exit 1 if any is invalid."""
-    from qunlian.core.uscc import check_uscc
+def _initialised_engine():
+    from qunlian.platform.db import is_initialised, make_engine
 
-    exceptions = _uscc_exceptions_if_store()
-    results = [check_uscc(c, exceptions) for c in codes]
-    for r in results:
-        typer.echo(str(r))
-    if not all(r.valid for r in results):
-        raise typer.Exit(1)
+    engine = make_engine()
+    if not is_initialised(engine):
+        fail("数据库尚未初始化：请先运行 qunlian init / the store is not initialised: run qunlian init first")
+    return engine
 
 
-def _uscc_exceptions_if_store() -> set[str]:
-    """The audited exception list, when a store exists; checking codes needs no store."""
-    from sqlalchemy import select
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="监听地址 / address to listen on"),
+    port: int = typer.Option(8000, help="端口 / port"),
+    workers: int = typer.Option(1, help="进程数（登录限流计数存于数据库，各进程共用）/ worker processes (login throttling is shared through the store)"),
+) -> None:
+    """启动网页与接口服务 / serve the web pages and the JSON API (uvicorn)."""
+    import uvicorn
 
-    from qunlian.store.db import is_initialised, make_engine, session_factory
-    from qunlian.store.models import UsccException
+    from qunlian.accounts.service import user_count
+    from qunlian.platform.db import describe, session_factory
+    from qunlian.app import create_app
 
-    try:
-        engine = make_engine()
-        if not is_initialised(engine):
-            return set()
-        with session_factory(engine)() as s:
-            return set(s.scalars(select(UsccException.code)))
-    except Exception:  # a missing or unreachable store must not stop a pure check
-        return set()
+    engine = _initialised_engine()
+    with session_factory(engine)() as session:
+        if user_count(session) == 0:
+            typer.echo("提示：还没有用户。先创建管理员 / no users yet, create an admin first:\n"
+                       "  qunlian users add --username admin --password '…' --role admin")
+    typer.echo(describe())
+    typer.echo(f"群链 qunlian: http://{host}:{port}/  (API docs: /api/docs)")
+    if workers > 1:
+        uvicorn.run("qunlian.app:create_app", factory=True, host=host, port=port, workers=workers,
+                    proxy_headers=True)
+    else:
+        uvicorn.run(create_app(engine), host=host, port=port, proxy_headers=True)
+
+
+
+db_app = typer.Typer(help="数据库结构（开发者）/ schema migrations (for developers)", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """升级数据库结构到最新 / upgrade the schema to the newest migration (init does this too)."""
+    from qunlian.platform.db import make_engine, migrate
+
+    migrate(make_engine())
+    typer.echo("ok")
+
+
+@db_app.command("revision")
+def db_revision(message: str = typer.Argument(..., help="迁移说明 / what the migration does")) -> None:
+    """按已安装能力的表生成新迁移 / autogenerate a migration from the installed capabilities' tables."""
+    from alembic import command
+
+    from qunlian.installed import metadata
+    from qunlian.platform.db import alembic_config, make_engine
+
+    command.revision(alembic_config(make_engine(), metadata()), message=message, autogenerate=True)
 
 
 def _register() -> None:
-    from qunlian.analytics.muni.cli import register as register_muni
-    from qunlian.analytics.targets.cli import register as register_targets
-    from qunlian.demo.cli import register as register_demo
-    from qunlian.io.cli import register as register_io
-    from qunlian.plans.cli import register as register_plans
-    from qunlian.web.cli import register as register_web
+    """Mount every installed capability's commands (qunlian.installed)."""
+    from qunlian.installed import CAPABILITIES
+    from qunlian.platform.registry import resolve
 
-    for register in (register_plans, register_io, register_demo, register_muni, register_targets, register_web):
-        register(app)
+    for cap in CAPABILITIES:
+        for ref in cap.cli:
+            resolve(ref)(app)
 
 
 _register()

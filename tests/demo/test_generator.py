@@ -24,7 +24,7 @@ from qunlian.demo.generator import (
 )
 from qunlian.demo.names import FORBIDDEN_WORDS, REAL_NAMES, contains_real_name
 
-GBT = Path(__file__).resolve().parents[2] / "src" / "qunlian" / "reference_data" / "gbt4754-2017.csv"
+GBT = Path(__file__).resolve().parents[2] / "src" / "qunlian" / "core" / "reference_data" / "gbt4754-2017.csv"
 TOWNS = {"当湖街道", "经开区", "曹桥街道", "新埭镇", "新仓镇", "独山港区", "广陈镇", "林埭镇"}
 
 

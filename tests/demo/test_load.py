@@ -8,8 +8,12 @@ from typer.testing import CliRunner
 
 from qunlian.demo.generator import generate, load_calibration
 from qunlian.demo.load import load_demo
-from qunlian.store.db import transaction
-from qunlian.store.models import AuditLog, ChainNode, Enterprise, EnterpriseChainNode, EnterpriseEvent, EnterpriseYear, Town, User
+from qunlian.platform.db import transaction
+from qunlian.accounts.models import User
+from qunlian.chains.models import ChainNode, EnterpriseChainNode
+from qunlian.enterprises.models import Enterprise, EnterpriseEvent, EnterpriseYear
+from qunlian.platform.models import AuditLog
+from qunlian.regions.models import Town
 
 
 def _count(session, model, *where):

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from qunlian.plans.loader import load_reference_data
-from qunlian.store.db import session_factory, transaction
+from qunlian.targets.plans.loader import load_reference_data
+from qunlian.platform.db import session_factory, transaction
 
 CLUSTERS = "pinghu-clusters-2023-2027"  # 003
 MFG14 = "pinghu-mfg-14th"  # 000

@@ -3,10 +3,11 @@
 import pytest
 from sqlalchemy import func, select
 
-from qunlian.analytics.targets.actuals import ActualInput, actual_history, add_actual, add_actuals, import_actuals
-from qunlian.analytics.targets.demo_actuals import load_seed_actuals
+from qunlian.targets.actuals import ActualInput, actual_history, add_actual, add_actuals, import_actuals
+from qunlian.targets.demo_actuals import load_seed_actuals
 from qunlian.core.errors import ValidationFailed
-from qunlian.store.models import Actual, AuditLog
+from qunlian.platform.models import AuditLog
+from qunlian.targets.models import Actual
 
 CLUSTERS = "pinghu-clusters-2023-2027"
 MFG14 = "pinghu-mfg-14th"

@@ -8,7 +8,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from qunlian.analytics.targets.cli import register
+from qunlian.targets.cli import register
 
 CLUSTERS = "pinghu-clusters-2023-2027"
 

@@ -1,6 +1,6 @@
 import pytest
 
-from qunlian.analytics.targets.concepts import CONCEPTS, MEASURES, concept_of, load_concepts
+from qunlian.targets.concepts import CONCEPTS, MEASURES, concept_of, load_concepts
 from qunlian.core.errors import QunlianError
 
 

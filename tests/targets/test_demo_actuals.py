@@ -3,14 +3,16 @@
 import pytest
 from sqlalchemy import select
 
-from qunlian.analytics.targets.demo_actuals import (
+from qunlian.targets.demo_actuals import (
     DERIVED_SOURCE,
     INVENTED_SOURCE,
     derive_demo_actuals,
     load_demo_actuals,
 )
-from qunlian.analytics.targets.service import plan_status
-from qunlian.store.models import Actual, Enterprise, EnterpriseYear, Town
+from qunlian.targets.service import plan_status
+from qunlian.enterprises.models import Enterprise, EnterpriseYear
+from qunlian.regions.models import Town
+from qunlian.targets.models import Actual
 
 CLUSTERS = "pinghu-clusters-2023-2027"
 

@@ -12,8 +12,8 @@ import typer
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from qunlian.analytics.targets.common import TargetsError
-from qunlian.analytics.targets.evidence import (
+from qunlian.targets.lookup import TargetsError
+from qunlian.targets.evidence import (
     add_evidence,
     clean_filename,
     delete_evidence,
@@ -21,9 +21,10 @@ from qunlian.analytics.targets.evidence import (
     list_evidence,
     sniff,
 )
-from qunlian.analytics.targets.ledger import add_progress, close_task, list_tasks, reopen_task
+from qunlian.targets.ledger import add_progress, close_task, list_tasks, reopen_task
 from qunlian.core.errors import ValidationFailed
-from qunlian.store.models import AuditLog, TaskEvidence
+from qunlian.platform.models import AuditLog
+from qunlian.targets.models import TaskEvidence
 
 CLUSTERS = "pinghu-clusters-2023-2027"
 
@@ -243,7 +244,7 @@ def test_delete_by_uploader_or_admin_only(session):
 
 @pytest.fixture
 def run(cli_env, loaded):
-    from qunlian.analytics.targets.cli import register
+    from qunlian.targets.cli import register
 
     app = typer.Typer()
 

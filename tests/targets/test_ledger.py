@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 
-from qunlian.analytics.targets.common import TargetsError
-from qunlian.analytics.targets.ledger import add_progress, close_task, list_tasks, reopen_task
+from qunlian.targets.lookup import TargetsError
+from qunlian.targets.ledger import add_progress, close_task, list_tasks, reopen_task
 from qunlian.core.errors import ValidationFailed
 
 CLUSTERS = "pinghu-clusters-2023-2027"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from qunlian.analytics.targets.reconcile import rank_towns, reconcile, rollup
-from qunlian.analytics.targets.service import reconcile_plan
+from qunlian.targets.reconcile import rank_towns, reconcile, rollup
+from qunlian.targets.service import reconcile_plan
 
 CLUSTERS = "pinghu-clusters-2023-2027"
 

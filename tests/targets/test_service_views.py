@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from qunlian.analytics.targets import add_actual, load_seed_actuals
-from qunlian.analytics.targets.service import (
+from qunlian.targets.service import add_actual, load_seed_actuals
+from qunlian.targets.service import (
     chain_strength,
     decomposed_indicators,
     indicator_view,
@@ -15,7 +15,7 @@ from qunlian.analytics.targets.service import (
     town_map,
     town_targets,
 )
-from qunlian.store.scoping import Principal
+from qunlian.platform.permissions import Principal
 
 CLUSTERS = "pinghu-clusters-2023-2027"
 MFG14 = "pinghu-mfg-14th"
@@ -69,7 +69,7 @@ def test_cockpit_tiles_are_scoped_and_empty_without_data(session):
 
 def test_chain_strength_lists_chains_in_the_systems_order(session):
     """Chains come cluster by cluster as the system lists them, not interleaved by their place in a cluster."""
-    from qunlian.store.models import ChainNode
+    from qunlian.chains.models import ChainNode
 
     admin = Principal(id=1, username="a", role="admin")
     shown = [c["code"] for c in chain_strength(session, admin)["chains"]]

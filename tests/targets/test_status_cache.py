@@ -1,7 +1,7 @@
 """Statuses are cached; a new actual or a correction must show at once all the same."""
 
-from qunlian.analytics.targets.actuals import add_actual
-from qunlian.analytics.targets.service import plan_status
+from qunlian.targets.actuals import add_actual
+from qunlian.targets.service import plan_status
 
 
 def _tax(rows):

@@ -2,10 +2,10 @@
 
 import pytest
 
-from qunlian.analytics.targets.actuals import add_actual
-from qunlian.analytics.targets.demo_actuals import load_seed_actuals
-from qunlian.analytics.targets.service import alignment, plan_status, town_ranking, town_rollup
-from qunlian.analytics.targets.common import TargetsError
+from qunlian.targets.actuals import add_actual
+from qunlian.targets.demo_actuals import load_seed_actuals
+from qunlian.targets.service import alignment, plan_status, town_ranking, town_rollup
+from qunlian.targets.lookup import TargetsError
 
 CLUSTERS = "pinghu-clusters-2023-2027"
 MFG14 = "pinghu-mfg-14th"

@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from qunlian.analytics.targets.preset import load_status_rules
-from qunlian.analytics.targets.status import Observation, Series, TargetPoint, evaluate
+from qunlian.targets.lights import load_status_rules
+from qunlian.targets.status import Observation, Series, TargetPoint, evaluate
 from qunlian.core.periods import Period
 
 RULES = load_status_rules()

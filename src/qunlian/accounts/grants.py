@@ -11,12 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from qunlian.accounts.service import AccountError, find_chain_node, find_town
-from qunlian.store.db import audit
-from qunlian.store.models import AccessGrant, ChainNode, Town, User
+from qunlian.platform.db import audit
+from qunlian.accounts.models import AccessGrant, User
+from qunlian.chains.models import ChainNode
+from qunlian.regions.models import Town
 
 SCOPES = ("all", "town", "chain")
 SCOPE_NAMES = {"all": "全市企业", "town": "镇街道", "chain": "产业链"}
@@ -119,3 +121,18 @@ def list_grants(session: Session, username: str | None = None, include_ended: bo
             "state": state,
         })
     return out
+
+
+def active_grants(session: Session, user_id: int, today: dt.date | None = None) -> tuple[tuple[str, int | None], ...]:
+    """A user's access grants in force today (not revoked, not expired) as (scope, target id) pairs."""
+    today = today or dt.date.today()
+    rows = session.execute(
+        select(AccessGrant.scope, AccessGrant.town_id, AccessGrant.chain_node_id)
+        .where(AccessGrant.user_id == user_id, AccessGrant.revoked_at.is_(None),
+               or_(AccessGrant.expires_on.is_(None), AccessGrant.expires_on >= today))
+        .order_by(AccessGrant.id)
+    )
+    pairs = [(scope, town_id if scope == "town" else node_id if scope == "chain" else None)
+             for scope, town_id, node_id in rows]
+    return tuple(dict.fromkeys(pairs))
+

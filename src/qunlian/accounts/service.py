@@ -11,19 +11,15 @@ from sqlalchemy.orm import Session
 
 from qunlian.accounts.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
 from qunlian.core.errors import QunlianError
-from qunlian.store.db import audit
-from qunlian.store.models import ROLES, ChainNode, Enterprise, EnterpriseChainNode, EnterpriseYear, Town, User
+from qunlian.platform.db import audit
+from qunlian.accounts.models import User
+from qunlian.chains.models import ChainNode, EnterpriseChainNode
+from qunlian.enterprises.models import Enterprise, EnterpriseYear
+from qunlian.platform.permissions import ROLE_NAMES, ROLES, Principal
+from qunlian.regions.models import Town
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{3,80}$")
 
-ROLE_NAMES = {
-    "admin": "系统管理员",
-    "analyst": "分析人员",
-    "department": "部门",
-    "town": "镇街道",
-    "chain": "产业链",
-    "enterprise": "企业",
-}
 
 # the scope option each scoped role needs, and the only role that accepts it
 SCOPE_OPTION = {"town": "--town", "chain": "--chain", "enterprise": "--uscc"}
@@ -256,7 +252,7 @@ def _demo_grant(session: Session, user: User, chain_node: ChainNode, actor: str)
     """The demo department reads one chain's firms by grant, so the grant feature shows itself;
     earlier demo grants are revoked first (running the demo twice leaves one)."""
     from qunlian.accounts.grants import grant_access, revoke_grant
-    from qunlian.store.models import AccessGrant
+    from qunlian.accounts.models import AccessGrant
 
     for old in session.scalars(select(AccessGrant).where(AccessGrant.user_id == user.id, AccessGrant.revoked_at.is_(None))):
         revoke_grant(session, old.id, actor=actor)
@@ -266,7 +262,7 @@ def _demo_grant(session: Session, user: User, chain_node: ChainNode, actor: str)
 
 
 def _busiest_chain(session: Session, chains: list[ChainNode]) -> ChainNode | None:
-    from qunlian.store.scoping import subtree_ids
+    from qunlian.chains.service import subtree_ids
 
     best, best_count = None, -1
     for node in chains:
@@ -286,3 +282,30 @@ def format_logins(logins: list[dict[str, Any]]) -> str:
     head = f"{'角色 role':<13} {'用户名 username':<18} {'密码 password':<22} 范围 scope"
     rows = [f"{x['role']:<13} {x['username']:<18} {x['password']:<22} {x['scope']}" for x in logins]
     return "\n".join([head, *rows])
+
+
+def principal_of(user: User, session: Session | None = None) -> Principal:
+    """Snapshot of a user; with a session, a department user's grants in force are read too."""
+    from qunlian.accounts.grants import active_grants  # grants uses this module
+
+    grants = active_grants(session, user.id) if session is not None and user.role == "department" else ()
+    return Principal(
+        id=user.id,
+        username=user.username,
+        role=user.role,
+        display_name=user.display_name or user.username,
+        department=user.department,
+        town_id=user.town_id,
+        chain_node_id=user.chain_node_id,
+        enterprise_id=user.enterprise_id,
+        disabled=bool(user.disabled),
+        grants=grants,
+    )
+
+
+def load_principal(session: Session, user_id: int) -> Principal | None:
+    """The active user with this id as a Principal (None when missing or disabled)."""
+    user = session.get(User, user_id)
+    if user is None or user.disabled:
+        return None
+    return principal_of(user, session)

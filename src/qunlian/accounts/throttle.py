@@ -14,7 +14,7 @@ from collections.abc import Callable
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from qunlian.store.models import LoginFailure
+from qunlian.accounts.models import LoginFailure
 
 
 def _utc_now() -> dt.datetime:

@@ -39,7 +39,7 @@ class Industry:
 
 @cache
 def _table() -> dict[str, Industry]:
-    text = resources.files("qunlian.reference_data").joinpath("gbt4754-2017.csv").read_text(encoding="utf-8")
+    text = resources.files("qunlian.core.reference_data").joinpath("gbt4754-2017.csv").read_text(encoding="utf-8")
     table: dict[str, Industry] = {}
     classes: list[Industry] = []
     for row in csv.DictReader(text.splitlines()):

@@ -6,3 +6,14 @@
 - `qunlian.demo.names`: invented names and the real names they must never use.
 - `calibration.yaml`: the published targets with their citation, and the invented shapes.
 """
+
+from qunlian.platform.registry import Capability
+
+CAPABILITY = Capability(
+    name="demo",
+    title="演示县",
+    package="qunlian.demo",
+    cli=("qunlian.demo.cli:register",),
+    docs="demo.md",
+    templates=False,
+)

@@ -23,14 +23,14 @@ def register(app: typer.Typer) -> None:
 
         from qunlian.demo.county import build_demo_county
         from qunlian.demo.load import STEPS
-        from qunlian.store.db import describe, make_engine
+        from qunlian.platform.db import describe, make_engine
 
         engine = make_engine()
         if if_empty:
             from sqlalchemy import func, select
 
-            from qunlian.store.db import migrate, session_factory
-            from qunlian.store.models import Enterprise
+            from qunlian.platform.db import migrate, session_factory
+            from qunlian.enterprises.models import Enterprise
 
             migrate(engine)
             with session_factory(engine)() as s:

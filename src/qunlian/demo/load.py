@@ -21,18 +21,11 @@ from sqlalchemy.orm import Session
 
 from qunlian.core.errors import QunlianError
 from qunlian.demo.generator import DemoData, calibration_report, generate, load_calibration
-from qunlian.store.db import audit, migrate, transaction
-from qunlian.store.models import (
-    ChainNode,
-    Enterprise,
-    EnterpriseChainNode,
-    EnterpriseEvent,
-    EnterpriseYear,
-    Park,
-    ServiceRequest,
-    Town,
-    User,
-)
+from qunlian.platform.db import audit, migrate, transaction
+from qunlian.accounts.models import User
+from qunlian.chains.models import ChainNode, EnterpriseChainNode
+from qunlian.enterprises.models import Enterprise, EnterpriseEvent, EnterpriseYear, ServiceRequest
+from qunlian.regions.models import Park, Town
 
 Progress = Callable[[str, int, int], None]
 CHUNK = 20_000
@@ -135,7 +128,7 @@ def load_demo(
     actor: str = "demo",
 ) -> str:
     """Migrate, load reference data, replace the demo firms; return a summary (Chinese / English)."""
-    from qunlian.plans.loader import load_reference_data
+    from qunlian.targets.plans.loader import load_reference_data
 
     report = progress or (lambda stage, done, total: None)
     t0 = time.perf_counter()

@@ -1,0 +1,164 @@
+"""`qunlian users …`: users, roles, scopes and department access grants."""
+
+from __future__ import annotations
+
+import typer
+
+from qunlian.platform.permissions import ROLES
+
+users_app = typer.Typer(help="用户与权限 / users, roles and scopes", no_args_is_help=True)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+def _engine():
+    from qunlian.platform.db import is_initialised, make_engine
+
+    engine = make_engine()
+    if not is_initialised(engine):
+        _fail("数据库尚未初始化：请先运行 qunlian init / the store is not initialised: run qunlian init first")
+    return engine
+
+
+@users_app.command("add")
+def users_add(
+    username: str = typer.Option(..., "--username", help="登录名"),
+    password: str = typer.Option(..., "--password", help="密码（至少 8 个字符）"),
+    role: str = typer.Option(..., "--role", help=f"角色：{' | '.join(ROLES)}"),
+    town: str | None = typer.Option(None, "--town", help="角色 town：镇街道代码或名称"),
+    chain: str | None = typer.Option(None, "--chain", help="角色 chain：产业链节点 体系:代码（如 4q8l:…）"),
+    uscc: str | None = typer.Option(None, "--uscc", help="角色 enterprise：企业统一社会信用代码"),
+    department: str | None = typer.Option(None, "--department", help="角色 department：部门名称"),
+    display_name: str = typer.Option("", "--display-name", help="显示名"),
+) -> None:
+    """新增用户 / add a user with a role and its scope."""
+    from qunlian.accounts.service import AccountError, add_user, describe_scope
+    from qunlian.platform.db import transaction
+
+    try:
+        with transaction(_engine()) as session:
+            user = add_user(session, username=username, password=password, role=role, town=town, chain=chain,
+                            uscc=uscc, department=department, display_name=display_name, actor="cli")
+            scope = describe_scope(session, user)
+    except AccountError as exc:
+        _fail(str(exc))
+    typer.echo(f"已新增用户 added: {username}  角色 role: {role}  范围 scope: {scope}")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """列出用户 / list users."""
+    from qunlian.accounts.service import list_users
+    from qunlian.platform.db import session_factory
+
+    with session_factory(_engine())() as session:
+        rows = list_users(session)
+    if not rows:
+        typer.echo("还没有用户 / no users yet")
+        return
+    for r in rows:
+        state = "已停用 disabled" if r["disabled"] else "启用 active"
+        typer.echo(f"{r['username']}\t{r['role']}\t{r['scope']}\t{state}")
+
+
+@users_app.command("disable")
+def users_disable(username: str = typer.Argument(..., help="要停用的用户名")) -> None:
+    """停用用户（立即失效：会话与令牌） / disable a user; its sessions and tokens stop working at once."""
+    from qunlian.accounts.service import AccountError, disable_user
+    from qunlian.platform.db import transaction
+
+    try:
+        with transaction(_engine()) as session:
+            disable_user(session, username, actor="cli")
+    except AccountError as exc:
+        _fail(str(exc))
+    typer.echo(f"已停用 disabled: {username}")
+
+
+@users_app.command("demo")
+def users_demo(
+    password: str | None = typer.Option(None, "--password", help="所有演示账号共用的密码；缺省为随机"),
+) -> None:
+    """为每个角色生成演示账号（范围取库中真实数据）/ one demo login per role, scoped to rows of the store."""
+    from qunlian.accounts.service import AccountError, create_demo_users, format_logins
+    from qunlian.platform.db import transaction
+
+    try:
+        with transaction(_engine()) as session:
+            logins = create_demo_users(session, password=password, actor="cli")
+    except AccountError as exc:
+        _fail(str(exc))
+    typer.echo(format_logins(logins))
+
+
+def register(app: typer.Typer) -> None:
+    """Attach this capability's commands to the main `qunlian` app."""
+    app.add_typer(users_app, name="users")
+
+
+@users_app.command("grant")
+def users_grant(
+    username: str = typer.Option(..., "--username", help="部门用户的登录名（角色 department）"),
+    reason: str = typer.Option(..., "--reason", help="授权事由（必填，写入审计日志）"),
+    all_firms: bool = typer.Option(False, "--all", help="全市企业（只读）"),
+    town: str | None = typer.Option(None, "--town", help="一个镇街道的企业：代码或名称"),
+    chain: str | None = typer.Option(None, "--chain", help="一条产业链的企业：体系:代码"),
+    expires: str | None = typer.Option(None, "--expires", help="到期日 YYYY-MM-DD（含当日）；缺省为不到期"),
+) -> None:
+    """授予部门用户只读查看企业数据的权限 / grant a department user read-only access to firms."""
+    import datetime as dt
+
+    from qunlian.accounts.grants import describe_grant, grant_access
+    from qunlian.accounts.service import AccountError
+    from qunlian.platform.db import transaction
+
+    chosen = [name for name, on in (("all", all_firms), ("town", bool(town)), ("chain", bool(chain))) if on]
+    if len(chosen) != 1:
+        _fail("请在 --all、--town、--chain 中选且只选一个 / give exactly one of --all, --town, --chain")
+    try:
+        until = dt.date.fromisoformat(expires) if expires else None
+    except ValueError:
+        _fail(f"--expires {expires!r} 不是日期：请写成 YYYY-MM-DD，例如 2026-12-31")
+    try:
+        with transaction(_engine()) as session:
+            grant = grant_access(session, username=username, scope=chosen[0], reason=reason, town=town, chain=chain,
+                                 expires_on=until, actor="cli")
+            text = f"#{grant.id} {username}: {describe_grant(session, grant)}"
+    except AccountError as exc:
+        _fail(str(exc))
+    typer.echo(f"已授权 granted {text}" + (f"  到期 until {until.isoformat()}" if until else ""))
+
+
+@users_app.command("grants")
+def users_grants(username: str | None = typer.Option(None, "--username", help="只列此用户")) -> None:
+    """列出访问授权（含已撤销、已到期）/ list access grants, ended ones included."""
+    from qunlian.accounts.grants import list_grants
+    from qunlian.platform.db import session_factory
+
+    with session_factory(_engine())() as session:
+        rows = list_grants(session, username)
+    if not rows:
+        typer.echo("没有访问授权 / no access grants")
+        return
+    for r in rows:
+        until = r["expires_on"].isoformat() if r["expires_on"] else "—"
+        typer.echo(f"#{r['id']}\t{r['username']}\t{r['target']}\t{r['state']}\t到期 {until}\t{r['reason']}\t"
+                   f"by {r['granted_by']}")
+
+
+@users_app.command("revoke")
+def users_revoke(grant_id: int = typer.Argument(..., help="授权编号（qunlian users grants 列出）")) -> None:
+    """撤销访问授权（立即生效）/ revoke an access grant; it stops working at once."""
+    from qunlian.accounts.grants import revoke_grant
+    from qunlian.accounts.service import AccountError
+    from qunlian.platform.db import transaction
+
+    try:
+        with transaction(_engine()) as session:
+            revoke_grant(session, grant_id, actor="cli")
+    except AccountError as exc:
+        _fail(str(exc))
+    typer.echo(f"已撤销 revoked: #{grant_id}")

@@ -1,1 +1,0 @@
-"""亩均论英雄: per-mu efficiency evaluation — engine, simulator, warnings, differentiated measures."""

@@ -1,0 +1,163 @@
+"""FastAPI application factory: mounts the routers of the installed capabilities; no business logic here.
+
+    from qunlian.app import create_app
+    app = create_app()            # the configured store (QUNLIAN_DATABASE_URL)
+    app = create_app(engine)      # a given engine (tests)
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from qunlian.accounts.service import load_principal
+from qunlian.accounts.throttle import LoginThrottle
+from qunlian.installed import CAPABILITIES, nav
+from qunlian.platform.db import make_engine, session_factory
+from qunlian.platform.web.deps import NotAuthenticated, optional_user, render
+from qunlian.platform.registry import NavEntry, resolve
+from qunlian.platform.web import deps
+from qunlian.platform.web.security import SecurityHeadersMiddleware, SessionMiddleware, TokenSigner, csrf_protect
+from qunlian.platform.web.settings import WebSettings
+
+log = logging.getLogger("qunlian.web")
+STATIC = Path(deps.__file__).parent / "static"
+VENDOR_FILES = ("htmx.min.js", "echarts.min.js", "swagger-ui-bundle.js", "swagger-ui.css")
+
+DOCS_HTML = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>群链 qunlian API</title>
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="/static/vendor/swagger-ui.css"></head>
+<body><div id="swagger-ui" data-openapi="/api/openapi.json"></div>
+<script src="/static/vendor/swagger-ui-bundle.js"></script>
+<script src="/static/js/api-docs.js"></script></body></html>"""
+
+ERRORS = {
+    400: ("请求有误", "请求参数不合法，请检查链接或表单。"),
+    401: ("需要登录", "请先登录。"),
+    403: ("无权访问", "您没有权限执行此操作；若是表单提交，请刷新页面后重试（安全令牌已过期）。"),
+    404: ("未找到", "没有找到该页面或记录，或它不在您的查看范围内。"),
+    405: ("方法不允许", "不支持该请求方法。"),
+    413: ("文件过大", "上传内容超过上限，未接收。请拆分文件后分批导入。"),
+    429: ("请求过多", "请求过于频繁，请稍后再试。"),
+    500: ("系统错误", "系统出现错误，已记录。请稍后再试或联系管理员。"),
+}
+
+
+def create_app(
+    engine: Engine | None = None,
+    *,
+    secret_key: str | None = None,
+    secure_cookies: bool | None = None,
+    settings: WebSettings | None = None,
+) -> FastAPI:
+    settings = settings or WebSettings.from_env(secret_key=secret_key, secure_cookies=secure_cookies)
+    app = FastAPI(
+        title="群链 qunlian API",
+        description="制造业集群与产业链治理平台的数据接口。先 POST /api/token 取得令牌，再以 "
+        "`Authorization: Bearer <token>` 调用。企业数据按账号范围返回；范围外的企业一律 404。\n\n"
+        "Money in 万元, land in 亩, energy in 吨标准煤, electricity in 万千瓦时.",
+        version="0.1.0",
+        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        dependencies=[Depends(csrf_protect)],
+    )
+    app.state.engine = engine or make_engine()
+    app.state.sessions = session_factory(app.state.engine)
+    app.state.settings = settings
+    app.state.tokens = TokenSigner(settings.secret_key, settings.token_ttl_s)
+    app.state.throttle = LoginThrottle(settings.login_max_failures, settings.login_window_s)
+    app.state.vendor_ok = all((STATIC / "vendor" / f).is_file() for f in VENDOR_FILES)
+
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        max_age=settings.session_max_age_s,
+        secure=settings.secure_cookies,
+    )
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.state.load_principal = load_principal
+    deps.install(
+        template_dirs=[d for d in (cap.template_dir for cap in CAPABILITIES) if d is not None],
+        nav=[*nav(), NavEntry("/api/docs", "接口文档", None, order=90)],
+    )
+    for cap in CAPABILITIES:
+        for ref in cap.routers:
+            app.include_router(resolve(ref))
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        """Swagger UI from the app's own static files (no CDN, no inline script)."""
+        return HTMLResponse(DOCS_HTML)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    _install_error_handlers(app)
+    return app
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") and request.url.path != "/api/docs"
+
+
+def _error(request: Request, status: int, detail: str | None = None, headers: dict[str, str] | None = None):
+    if _wants_json(request):
+        title = ERRORS.get(status, ("", ""))[0]
+        return JSONResponse({"detail": detail or title or str(status)}, status_code=status, headers=headers)
+    title, message = ERRORS.get(status, ("错误", "请求无法完成。"))
+    if not hasattr(request.state, "user"):  # the error came before the page's own dependencies ran
+        try:
+            with request.app.state.sessions() as db:
+                optional_user(request, db)
+        except Exception:  # the store may be the reason for the error
+            request.state.user = None
+    if status == 403 and detail == "csrf":
+        message = "安全令牌（CSRF）缺失或不匹配：请刷新页面后重新提交。"
+    elif status == 413 and detail:
+        message = detail  # names the limit
+    response = render(request, "error.html", {"status": status, "title": title, "message": message},
+                      status_code=status)
+    for k, v in (headers or {}).items():
+        response.headers[k] = v
+    return response
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        detail = exc.detail if isinstance(exc.detail, str) and exc.detail not in ("Not Found",) else None
+        return _error(request, exc.status_code, detail, getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError):
+        if _wants_json(request):
+            errors = [{"loc": e.get("loc"), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()]
+            return JSONResponse({"detail": errors}, status_code=422)
+        return _error(request, 400)
+
+    @app.exception_handler(NotAuthenticated)
+    async def login_required(request: Request, exc: NotAuthenticated):
+        if request.headers.get("HX-Request"):
+            return JSONResponse({"detail": "login required"}, status_code=401, headers={"HX-Redirect": "/login"})
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        try:
+            return _error(request, 500)
+        except Exception:  # the error page itself failed (e.g. store unreachable): plain text
+            return JSONResponse({"detail": "internal error"}, status_code=500)

@@ -1,0 +1,137 @@
+"""`qunlian import …` and `qunlian export …`.
+
+Other capabilities may add their own import/export commands to ``import_app`` / ``export_app``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+import_app = typer.Typer(help="导入数据（校验后整批写入，有错则全部不写）/ import data, all or nothing",
+                         no_args_is_help=True)
+export_app = typer.Typer(help="导出数据 / export data", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach this capability's commands to the main `qunlian` app."""
+    app.add_typer(import_app, name="import")
+    app.add_typer(export_app, name="export")
+    app.command("check-uscc")(check_uscc_cmd)
+
+
+def _engine():  # noqa: ANN202 - sqlalchemy Engine
+    from qunlian.platform.db import describe, is_initialised, make_engine
+
+    engine = make_engine()
+    try:
+        ready = is_initialised(engine)
+    except Exception as exc:  # unreachable server, bad URL …
+        typer.echo(f"无法连接数据库 / cannot reach the store: {type(exc).__name__}: {exc}\n{describe()}", err=True)
+        raise typer.Exit(2) from None
+    if not ready:
+        typer.echo("数据库尚未初始化：请先运行 `qunlian init` / the store is not initialised: run `qunlian init` first\n"
+                   + describe(), err=True)
+        raise typer.Exit(2)
+    return engine
+
+
+def _parse_units(values: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for v in values:
+        col, sep, unit = v.partition("=")
+        if not sep or not col.strip() or not unit.strip():
+            typer.echo(f"--unit 的写法应为 列=单位，如 --unit tax_wan=元（收到 {v!r}）/ use --unit COLUMN=UNIT", err=True)
+            raise typer.Exit(2)
+        out[col.strip()] = unit.strip()
+    return out
+
+
+def _progress(stage: str, done: int, total: int) -> None:
+    if total >= 2000:
+        label = {"read": "读取", "validate": "校验", "write": "写入"}.get(stage, stage)
+        typer.echo(f"  {label} {stage}: {done}/{total}", err=True)
+
+
+@import_app.command("enterprise-years")
+def import_enterprise_years_cmd(
+    file: Path = typer.Argument(..., help="企业年度数据文件 .xlsx 或 .csv"),
+    sheet: str | None = typer.Option(None, "--sheet", help="工作表名称（默认第一个）/ sheet name"),
+    unit: list[str] = typer.Option([], "--unit", help="声明列的单位，如 tax_wan=元，可重复 / COLUMN=UNIT"),
+    source: str = typer.Option("", "--source", help="数据来源，如 税务局 / data source"),
+    check: bool = typer.Option(False, "--check", help="只校验，不写入 / validate only"),
+) -> None:
+    """导入企业年度数据 / import enterprise-years (uscc, year, figures) from .xlsx or .csv."""
+    from qunlian.core.errors import ValidationFailed
+    from qunlian.enterprises.enterprise_years import import_enterprise_years
+
+    units = _parse_units(unit)
+    engine = _engine()
+    try:
+        result = import_enterprise_years(engine, file, units=units or None, source=source, sheet=sheet,
+                                         progress=_progress, dry_run=check)
+    except ValidationFailed as exc:
+        typer.echo(f"{exc.summary}（共 {len(exc.problems)} 个问题）/ rejected, nothing stored:", err=True)
+        for p in exc.problems:
+            typer.echo(str(p).replace("\n", " "), err=True)
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    for note in result.notes:
+        typer.echo(f"注意 note: {note}")
+    if result.units:
+        typer.echo("单位 units: " + "，".join(f"{k}={v}" for k, v in result.units.items()))
+    typer.echo(result.summary())
+    if result.batch_id is not None:
+        typer.echo(f"batch_id={result.batch_id} rows={result.rows}")
+
+
+@export_app.command("enterprise-years")
+def export_enterprise_years_cmd(
+    year: int = typer.Option(..., "--year", help="年度 / year"),
+    output: Path = typer.Option(..., "--output", "-o", help="输出文件 .csv 或 .xlsx / output file"),
+) -> None:
+    """导出某年度的企业年度数据（标准列名，金额万元）/ export one year's enterprise-years."""
+    from qunlian.enterprises.enterprise_years import export_enterprise_years
+
+    from qunlian.core.errors import QunlianError
+
+    engine = _engine()
+    try:
+        n = export_enterprise_years(engine, year, output)
+    except QunlianError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"已导出 {year} 年 {n} 行到 {output} / exported {n} rows")
+
+
+def check_uscc_cmd(codes: list[str] = typer.Argument(..., help="统一社会信用代码，可多个")) -> None:
+    """校验统一社会信用代码 (GB 32100-2015) / validate USCCs; exit 1 if any is invalid."""
+    from qunlian.core.uscc import check_uscc
+
+    exceptions = _uscc_exceptions_if_store()
+    results = [check_uscc(c, exceptions) for c in codes]
+    for r in results:
+        typer.echo(str(r))
+    if not all(r.valid for r in results):
+        raise typer.Exit(1)
+
+
+def _uscc_exceptions_if_store() -> set[str]:
+    """The audited exception list, when a store exists; checking codes needs no store."""
+    from sqlalchemy import select
+
+    from qunlian.platform.db import is_initialised, make_engine, session_factory
+    from qunlian.enterprises.models import UsccException
+
+    try:
+        engine = make_engine()
+        if not is_initialised(engine):
+            return set()
+        with session_factory(engine)() as s:
+            return set(s.scalars(select(UsccException.code)))
+    except Exception:  # a missing or unreachable store must not stop a pure check
+        return set()

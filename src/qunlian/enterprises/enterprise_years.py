@@ -1,0 +1,739 @@
+"""Import and export of enterprise-years (DESIGN §5): the platform's main data door.
+
+Import is all-or-nothing. The file is read and every cell is checked first; every problem found is
+collected (file, sheet, row, column, value, message, fix) and, if there is any, ValidationFailed is
+raised and nothing is written. Otherwise one transaction upserts the enterprises by USCC, upserts the
+enterprise-years by (enterprise, year), records an ImportBatch and writes an audit line.
+
+Upsert rules (written in docs/import.md for users):
+- a figure column present in the file replaces that figure for the enterprise-year, a blank cell
+  clears it; figure columns absent from the file keep what is stored (several bureaus each send
+  their own columns for the same year);
+- an enterprise's name, town, park and industry code are taken from its latest year in the file;
+  a blank cell keeps what is stored.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.orm import Session
+
+from qunlian.core import uscc as uscc_mod
+from qunlian.core.errors import Problem, QunlianError, ValidationFailed
+from qunlian.core.industry import get_industry
+from qunlian.core.units import Unit, UnitError, parse_unit, split_header
+from qunlian.enterprises import columns as C
+from qunlian.platform.tabular import HEADER_SCAN_ROWS, Table, read_table
+from qunlian.enterprises.values import (
+    CellError,
+    clean,
+    fold,
+    parse_bool,
+    parse_industry_code,
+    parse_quantity,
+    parse_text,
+    parse_year,
+    to_internal,
+)
+from qunlian.platform.db import audit, transaction
+from qunlian.enterprises.models import Enterprise, EnterpriseYear, UsccException
+from qunlian.platform.models import ImportBatch
+from qunlian.regions.models import Park, Town
+
+KIND = "enterprise-years"
+YEAR_MIN = 1980
+CHUNK = 900  # IN-list size per query (SQLite's variable limit is generous, stay well below)
+PROGRESS_EVERY = 1000
+
+Progress = Callable[[str, int, int], None]
+"""progress(stage, done, total); stage is "read" | "validate" | "write"."""
+
+
+def year_max() -> int:
+    return dt.date.today().year + 1
+
+
+@dataclass
+class ImportResult:
+    batch_id: int | None  # None for a dry run
+    file: str
+    sheet: str
+    rows: int
+    enterprises_created: int = 0
+    enterprises_updated: int = 0  # existing enterprises whose name, town, park or industry changed
+    years_created: int = 0
+    years_replaced: int = 0
+    units: dict[str, str] = field(default_factory=dict)  # canonical column → unit of the file
+    columns: dict[str, str] = field(default_factory=dict)  # header as printed → canonical column
+    ignored_columns: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    def summary(self) -> str:
+        verb = "校验通过（未写入）" if self.dry_run else "已导入"
+        text = (f"{verb} {self.rows} 行（文件 {self.file}，工作表 {self.sheet}）：新增企业 {self.enterprises_created} 家，"
+                f"更新企业 {self.enterprises_updated} 家；新增企业年度 {self.years_created} 条，替换 {self.years_replaced} 条")
+        if self.batch_id is not None:
+            text += f"。导入批次 batch #{self.batch_id}"
+        return text
+
+
+# --------------------------------------------------------------------------- header
+
+
+@dataclass
+class _Bound:
+    index: int  # 0-based position in the row
+    header: str  # as printed
+    col: C.Column
+    unit: Unit | None = None  # the unit the file's numbers are in
+
+
+@dataclass
+class _Header:
+    row: int  # row number of the header as a user sees it
+    bound: list[_Bound]
+    by_name: dict[str, _Bound]
+    ignored: list[str]
+    units: dict[str, str]
+
+
+def _header_text(raw: object) -> str:
+    return " ".join(str(raw).split()) if raw is not None else ""
+
+
+def _strip_unit_label(text: str) -> str:
+    t = fold(text)
+    for prefix in ("单位:", "单位：", "unit:", "单位"):
+        if t.lower().startswith(prefix):
+            return t[len(prefix):]
+    return t
+
+
+def _find_header_row(table: Table) -> tuple[int, list[Any]]:
+    for n, cells in table.rows[:HEADER_SCAN_ROWS]:
+        known = sum(1 for c in cells if c is not None and _bind_name(_header_text(c))[0] is not None)
+        if known >= 2:
+            return n, cells
+    return table.rows[0]
+
+
+def _bind_name(text: str) -> tuple[C.Column | None, str | None]:
+    """(column, unit text in the header) for one header cell."""
+    if not text:
+        return None, None
+    col = C.lookup(text)
+    if col is not None:
+        return col, None
+    name, unit = split_header(text)
+    col = C.lookup(name)
+    return col, unit
+
+
+def _resolve_option_units(units: dict[str, str] | None, table: Table) -> tuple[dict[str, str], list[Problem]]:
+    out: dict[str, str] = {}
+    problems: list[Problem] = []
+    for key, unit in (units or {}).items():
+        col = C.BY_NAME.get(key) or C.lookup(key)
+        if col is None:
+            problems.append(table.problem(
+                f"声明单位的列“{key}”无法识别 / unknown column in units", column=key, value=unit,
+                fix="用标准列名声明，如 tax_wan=元、land_mu=平方米；可用列名：" + "、".join(
+                    c.name for c in C.COLUMNS if c.dimension)))
+            continue
+        out[col.name] = unit
+    return out, problems
+
+
+def _bind_header(table: Table, option_units: dict[str, str] | None) -> tuple[_Header, list[Problem]]:
+    row_n, cells = _find_header_row(table)
+    declared, problems = _resolve_option_units(option_units, table)
+    bound: list[_Bound] = []
+    by_name: dict[str, _Bound] = {}
+    ignored: list[str] = []
+    units: dict[str, str] = {}
+    for i, raw in enumerate(cells):
+        header = _header_text(raw)
+        if not header:
+            continue
+        col, unit_text = _bind_name(header)
+        if col is None:
+            ignored.append(header)
+            continue
+        if col.name in by_name:
+            problems.append(table.problem(
+                f"列“{by_name[col.name].header}”与列“{header}”都表示{col.label}（{col.name}），重复",
+                row=row_n, column=header, fix="删去其中一列，或改成不同的列名"))
+            continue
+        b = _Bound(i, header, col)
+        if col.dimension is not None:
+            b.unit = _column_unit(table, row_n, header, col, unit_text, declared.get(col.name), problems)
+            if b.unit is not None:
+                units[col.name] = b.unit.symbol
+        bound.append(b)
+        by_name[col.name] = b
+    for name, unit in declared.items():
+        if name not in by_name:
+            col = C.BY_NAME[name]
+            problems.append(table.problem(
+                f"声明了{col.label}（{name}）的单位，但文件中没有这一列", row=row_n, column=name, value=unit,
+                fix=f"检查表头：这一列可写作 {'、'.join((col.label, *col.aliases[:4]))}；或去掉该单位声明"))
+    for col in C.REQUIRED:
+        if col.name not in by_name:
+            problems.append(table.problem(
+                f"缺少必填列：{col.label}（{col.name}）/ missing required column", row=row_n,
+                fix=f"在表头（第 {row_n} 行）加一列“{col.label}”，也可写作 {'、'.join(col.aliases[:3])} 或 {col.name}"))
+    return _Header(row_n, bound, by_name, ignored, units), problems
+
+
+def _column_unit(table: Table, row_n: int, header: str, col: C.Column, unit_text: str | None,
+                 option: str | None, problems: list[Problem]) -> Unit | None:
+    """The unit a column is in: from its header, the units option, or its canonical name."""
+    assert col.dimension is not None and col.unit is not None
+    claims: list[tuple[str, Unit]] = []
+    for where, text in (("表头", unit_text), ("单位声明", option)):
+        if text is None:
+            continue
+        try:
+            unit = parse_unit(_strip_unit_label(text))
+        except UnitError as exc:
+            problems.append(table.problem(f"{where}中的单位“{text}”无法识别", row=row_n, column=header,
+                                          fix=f"{col.label}的单位可写 {_units_of(col.dimension)}；{exc}"))
+            return None
+        if unit.dimension != col.dimension:
+            problems.append(table.problem(
+                f"{where}中的单位“{text}”不是{col.label}能用的单位（{unit.dimension} ≠ {col.dimension}）",
+                row=row_n, column=header, fix=f"{col.label}的单位可写 {_units_of(col.dimension)}"))
+            return None
+        claims.append((where, unit))
+    if C.is_canonical(header, col):
+        claims.append(("列名", parse_unit(col.unit)))
+    elif col.dimension == "count":  # people, firms, patents: the natural unit needs no declaration
+        claims.append(("默认", parse_unit(col.unit)))
+    if not claims:
+        problems.append(table.problem(
+            f"{col.label}列没有声明单位 / unit not declared", row=row_n, column=header,
+            fix=f"在表头写明单位，如“{col.label}（{col.unit}）”，或导入时声明 --unit {col.name}={col.unit}"
+                f"（可用单位：{_units_of(col.dimension)}）"))
+        return None
+    first_where, first = claims[0]
+    for where, unit in claims[1:]:
+        if unit.symbol == first.symbol:
+            continue
+        if where == "列名":
+            fix = f"列名 {col.name} 本身表示 {col.unit}；数值若是 {first.symbol}，把表头改为“{col.label}（{first.symbol}）”"
+        elif where == "默认":
+            fix = f"{col.label}按 {col.unit} 计，表头写“{col.label}（{col.unit}）”或不写单位"
+        else:
+            fix = "去掉其中一个声明，保留正确的单位"
+        problems.append(table.problem(
+            f"{first_where}的单位“{first.symbol}”与{where}的单位“{unit.symbol}”不一致", fix, row=row_n, column=header))
+        return None
+    return first
+
+
+def _units_of(dimension: str) -> str:
+    from qunlian.core.units import UNITS
+
+    return "、".join(u.symbol for u in UNITS if u.dimension == dimension)
+
+
+# --------------------------------------------------------------------------- rows
+
+
+@dataclass
+class _Row:
+    n: int
+    uscc_raw: object
+    uscc: str
+    year: int | None
+    name: str | None = None
+    town: str | None = None
+    park: str | None = None
+    industry_code: str | None = None
+    figures: dict[str, Any] = field(default_factory=dict)
+    ok: bool = True
+
+
+def _parse_rows(table: Table, header: _Header, problems: list[Problem], progress: Progress | None) -> list[_Row]:
+    rows: list[_Row] = []
+    data = [(n, cells) for n, cells in table.rows if n > header.row]
+    total = len(data)
+    hi = year_max()
+    first_unit: dict[str, tuple[int, Unit]] = {}  # column → first row whose cell carried a unit
+    by_key: dict[tuple[str, int], int] = {}
+
+    def bad(n: int, b: _Bound, raw: object, message: str, fix: str) -> None:
+        problems.append(table.problem(message, fix, row=n, column=b.header, value=raw))
+
+    def cell(cells: list[Any], b: _Bound | None) -> object:
+        return cells[b.index] if b is not None and b.index < len(cells) else None
+
+    bu, by = header.by_name.get("uscc"), header.by_name.get("year")
+    for k, (n, cells) in enumerate(data, start=1):
+        if progress and k % PROGRESS_EVERY == 0:
+            progress("validate", k, total)
+        before = len(problems)
+        raw_uscc = cell(cells, bu)
+        code = uscc_mod.normalise(str(raw_uscc)) if raw_uscc is not None else ""
+        row = _Row(n, raw_uscc, code, None)
+        if by is not None:
+            try:
+                row.year = parse_year(cell(cells, by), YEAR_MIN, hi)
+            except CellError as e:
+                bad(n, by, cell(cells, by), e.message, e.fix)
+        for b in header.bound:
+            col, raw = b.col, cell(cells, b)
+            try:
+                if col.kind in ("uscc", "year"):
+                    continue
+                if col.kind == "text":
+                    row.name = parse_text(raw)
+                    if row.name and len(row.name) > 200:
+                        bad(n, b, raw, "企业名称超过 200 个字", "填写营业执照上的企业全称")
+                elif col.kind in ("town", "park"):
+                    setattr(row, col.name, parse_text(raw))
+                elif col.kind == "industry":
+                    row.industry_code = parse_industry_code(raw)
+                elif col.kind == "bool":
+                    row.figures[col.name] = parse_bool(raw)
+                elif col.kind == "ref_uscc":
+                    row.figures[col.name] = _landowner(raw)
+                elif col.kind == "exemption":
+                    row.figures[col.name] = _exemption(raw)
+                else:
+                    row.figures[col.name] = _number(n, b, raw, first_unit, bad)
+            except CellError as e:
+                bad(n, b, raw, e.message, e.fix)
+        land, rented = row.figures.get("land_mu"), row.figures.get("rented_out_mu")
+        if land is not None and rented is not None and rented > land:
+            b = header.by_name["rented_out_mu"]
+            bad(n, b, cell(cells, b), f"出租面积大于用地面积（{clean(rented)} > {clean(land)} 亩）",
+                "核对两列：出租面积是用地面积中租给别人的部分，不能更大")
+        if row.year is not None and code:
+            key = (code, row.year)
+            if key in by_key:
+                first = by_key[key]
+                problems.append(table.problem(
+                    f"第 {first} 行与第 {n} 行是同一企业同一年度（{code}，{row.year}），重复 / duplicated (uscc, year)",
+                    "删去其中一行，或改正年度/代码；同一企业同一年只能有一行",
+                    row=n, column=bu.header if bu else None, value=raw_uscc))
+            else:
+                by_key[key] = n
+        row.ok = len(problems) == before
+        rows.append(row)
+    if progress:
+        progress("validate", total, total)
+    return rows
+
+
+def _number(n: int, b: _Bound, raw: object, first_unit: dict[str, tuple[int, Unit]],
+            bad: Callable[[int, _Bound, object, str, str], None]) -> float | int | None:
+    col = b.col
+    q = parse_quantity(raw)
+    if q is None:
+        return None
+    if q.unit is not None:
+        if q.unit.dimension != col.dimension:
+            raise CellError(f"单元格里的单位“{q.unit.symbol}”不是{col.label}的单位",
+                            f"只填数字，单位写在表头，如“{col.label}（{col.unit}）”")
+        seen = first_unit.setdefault(col.name, (n, q.unit))
+        if b.unit is not None and q.unit.symbol != b.unit.symbol:
+            raise CellError(f"单元格写的是“{q.unit.symbol}”，与本列声明的单位“{b.unit.symbol}”不一致 / unit mismatch",
+                            f"删去单元格里的单位，把数值换算成 {b.unit.symbol} 后填写")
+        if b.unit is None and seen[1].symbol != q.unit.symbol:
+            raise CellError(f"本列单位混用：第 {seen[0]} 行写的是“{seen[1].symbol}”，此处是“{q.unit.symbol}” / mixed units",
+                            f"统一换算为一个单位，只填数字，并在表头写明单位，如“{col.label}（{col.unit}）”")
+    if b.unit is None:
+        return None  # the column's unit is not declared: reported once on the header
+    assert col.unit is not None
+    value = to_internal(q.value, b.unit, col.unit) if col.dimension != "count" else q.value
+    if col.nonnegative and value < 0:
+        raise CellError(f"{col.label}不能为负数", "核对数值；缺失请留空或填 —")
+    if col.kind == "integer":
+        if abs(value - round(value)) > 1e-9:
+            raise CellError(f"{col.label}应为整数", "填写整数，如 120")
+        return int(round(value))
+    return value
+
+
+# --------------------------------------------------------------------------- store checks
+
+
+def _key(text: str) -> str:
+    return fold(text).lower()
+
+
+@dataclass
+class _Reference:
+    towns: dict[str, tuple[int, str]]  # folded name/code/alias → (id, name)
+    town_names: list[str]
+    parks: dict[str, tuple[int, str, int | None]]  # folded name/code → (id, name, town id)
+    park_names: list[str]
+    exceptions: set[str]
+    existing: dict[str, dict[str, Any]]  # uscc → {id, name, town_id, park_id, industry_code}
+
+
+def _chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def _load_reference(session: Session, codes: list[str]) -> _Reference:
+    towns: dict[str, tuple[int, str]] = {}
+    town_names: list[str] = []
+    for t in session.scalars(select(Town).order_by(Town.seq, Town.id)):
+        town_names.append(t.name)
+        for text in (t.name, t.code, *(t.aliases or [])):
+            towns.setdefault(_key(str(text)), (t.id, t.name))
+    parks: dict[str, tuple[int, str, int | None]] = {}
+    park_names: list[str] = []
+    for p in session.scalars(select(Park).order_by(Park.id)):
+        park_names.append(p.name)
+        for text in (p.name, p.code):
+            parks.setdefault(_key(text), (p.id, p.name, p.town_id))
+    exceptions = set(session.scalars(select(UsccException.code)))
+    existing: dict[str, dict[str, Any]] = {}
+    cols = (Enterprise.id, Enterprise.uscc, Enterprise.name, Enterprise.town_id, Enterprise.park_id,
+            Enterprise.industry_code)
+    for chunk in _chunks(codes):
+        for r in session.execute(select(*cols).where(Enterprise.uscc.in_(chunk))):
+            existing[r.uscc] = dict(r._mapping)
+    return _Reference(towns, town_names, parks, park_names, exceptions, existing)
+
+
+def _list(names: list[str], limit: int = 30) -> str:
+    shown = "、".join(names[:limit])
+    return shown + (f" 等 {len(names)} 个" if len(names) > limit else "")
+
+
+@dataclass
+class _Resolved:
+    uscc: str
+    year: int
+    town_id: int | None
+    park_id: int | None
+    industry_code: str | None
+
+
+def _check_against_store(table: Table, header: _Header, rows: list[_Row], ref: _Reference,
+                         problems: list[Problem]) -> list[_Resolved]:
+    resolved: list[_Resolved] = []
+    bu, bt, bp, bi, bl = (header.by_name.get(k) for k in ("uscc", "town", "park", "industry_code", "landowner_uscc"))
+    town_fix = ("可填的镇街道：" + _list(ref.town_names) + "（也可填其代码或别名）") if ref.town_names else \
+        "库中还没有任何镇街道：请先运行 qunlian init 载入区划，或由管理员添加镇街道"
+    park_fix = ("可填的园区：" + _list(ref.park_names) + "；不在园区内请留空") if ref.park_names else \
+        "库中还没有任何园区：请留空此列，或由管理员先添加园区"
+
+    def bad(r: _Row, b: _Bound | None, raw: object, message: str, fix: str) -> None:
+        problems.append(table.problem(message, fix, row=r.n, column=b.header if b else None, value=raw))
+
+    for r in rows:
+        if bu is not None:
+            check = uscc_mod.check_uscc(r.uscc, ref.exceptions)
+            if not check.valid:
+                fix = "核对营业执照上的 18 位代码；确属真实但校验不通过的代码，请管理员列入例外清单"
+                if isinstance(r.uscc_raw, int | float) and not isinstance(r.uscc_raw, bool):
+                    fix = "Excel 把代码存成了数字并丢失了位数：把该列设为“文本”格式后重新粘贴代码"
+                bad(r, bu, r.uscc_raw, f"统一社会信用代码无效：{check.reason}", fix)
+                r.ok = False
+            elif check.exception:
+                r.uscc = check.code
+        owner = r.figures.get("landowner_uscc")
+        if owner is not None and bl is not None:
+            check = uscc_mod.check_uscc(owner, ref.exceptions)
+            if not check.valid:
+                bad(r, bl, owner, f"土地所有企业代码无效：{check.reason}",
+                    "填写出租方（土地所有企业）的 18 位统一社会信用代码；本企业自有土地请留空")
+                r.ok = False
+        town_id = park_id = None
+        town_name = None
+        if r.town is not None and bt is not None:
+            hit = ref.towns.get(_key(r.town))
+            if hit is None:
+                bad(r, bt, r.town, f"库中没有镇街道“{r.town}”/ unknown town", town_fix)
+                r.ok = False
+            else:
+                town_id, town_name = hit
+        if r.park is not None and bp is not None:
+            hitp = ref.parks.get(_key(r.park))
+            if hitp is None:
+                bad(r, bp, r.park, f"库中没有园区“{r.park}”/ unknown park", park_fix)
+                r.ok = False
+            else:
+                park_id = hitp[0]
+                if town_id is not None and hitp[2] is not None and hitp[2] != town_id:
+                    owner = next((name for k, (i, name) in ref.towns.items() if i == hitp[2]), "另一镇街道")
+                    bad(r, bp, r.park, f"园区“{hitp[1]}”属于{owner}，与本行的镇街道“{town_name}”不一致",
+                        "核对镇街道和园区两列")
+                    r.ok = False
+        code = r.industry_code
+        if code is not None and bi is not None:
+            code = _industry(r, bi, code, bad)
+        if r.ok and r.year is not None:
+            resolved.append(_Resolved(r.uscc, r.year, town_id, park_id, code))
+    return resolved
+
+
+def _industry(r: _Row, b: _Bound, code: str, bad: Callable[..., None]) -> str | None:
+    raw = code
+    if len(code) == 5 and code[0].isalpha() and code[1:].isdigit():
+        item = get_industry(code[1:])
+        if item is not None and item.section == code[0]:
+            code = code[1:]
+    item = get_industry(code)
+    if item is not None and item.level == 4:
+        return item.code
+    if item is not None:
+        first = next((i for i in _classes_under(item.code)), None)
+        example = f"，如 {first.code} {first.name}" if first else ""
+        bad(r, b, raw, f"“{code}”是{item.level_name}（{item.name}），企业须填到 4 位小类",
+            f"在 GB/T 4754-2017 中选定该{item.level_name}下的小类代码{example}")
+    else:
+        bad(r, b, raw, f"“{raw}”不是 GB/T 4754-2017 的行业代码 / unknown industry code",
+            "填写 4 位小类代码（如 3976 光伏设备及元器件制造），Excel 中请把该列设为文本以保留开头的 0")
+    r.ok = False
+    return None
+
+
+def _classes_under(code: str) -> list[Any]:
+    from qunlian.core.industry import all_classes
+
+    return [i for i in all_classes() if (i.section == code if code.isalpha() else i.code.startswith(code))]
+
+
+# --------------------------------------------------------------------------- import
+
+
+def import_enterprise_years(
+    engine: Engine,
+    path: str | os.PathLike[str],
+    *,
+    units: dict[str, str] | None = None,
+    source: str = "",
+    actor: str = "cli",
+    sheet: str | None = None,
+    progress: Progress | None = None,
+    dry_run: bool = False,
+    filename: str | None = None,
+) -> ImportResult:
+    """Validate a file of enterprise-years and store it in one transaction, or raise ValidationFailed.
+
+    units: declared unit per column, keyed by canonical name or header alias, e.g. {"tax_wan": "元"}.
+    dry_run: validate against the store and report, write nothing.
+    filename: the file's name as the user knows it, when path is a temporary copy (web uploads).
+    """
+    table = read_table(path, sheet=sheet, filename=filename)
+    if progress:
+        progress("read", len(table.rows), len(table.rows))
+    header, problems = _bind_header(table, units)
+    rows = _parse_rows(table, header, problems, progress)
+    if not rows:
+        problems.append(table.problem("表头下面没有数据行 / no data rows", row=header.row + 1,
+                                      fix=f"从第 {header.row + 1} 行起每行填写一家企业一年的数据"))
+    result = ImportResult(
+        batch_id=None, file=table.file, sheet=table.sheet, rows=len(rows), units=dict(header.units),
+        columns={b.header: b.col.name for b in header.bound}, ignored_columns=list(header.ignored),
+        notes=list(table.notes), dry_run=dry_run,
+    )
+    if header.ignored:
+        result.notes.append("以下列不是企业年度数据的列，已忽略：" + "、".join(header.ignored))
+    codes = sorted({r.uscc for r in rows if r.uscc})
+    with transaction(engine) as session:
+        ref = _load_reference(session, codes)
+        resolved = _check_against_store(table, header, rows, ref, problems)
+        _check_new_names(table, header, rows, ref, problems)
+        if problems:
+            problems.sort(key=lambda p: (p.row or 0, _col_order(header, p.column)))
+            raise ValidationFailed(problems)
+        previous = session.scalar(select(ImportBatch.id).where(ImportBatch.sha256 == table.sha256,
+                                                               ImportBatch.kind == KIND).limit(1))
+        if previous is not None:
+            result.notes.append(f"同一文件此前已导入过（批次 #{previous}），本次将再次覆盖相同数据")
+        _write(session, table, header, rows, resolved, ref, result, source=source, actor=actor,
+               progress=progress, dry_run=dry_run)
+    return result
+
+
+def _col_order(header: _Header, column: str | None) -> int:
+    for b in header.bound:
+        if b.header == column:
+            return b.index
+    return -1
+
+
+def _check_new_names(table: Table, header: _Header, rows: list[_Row], ref: _Reference,
+                     problems: list[Problem]) -> None:
+    if "uscc" not in header.by_name:
+        return
+    named = {r.uscc for r in rows if r.name}
+    seen: set[str] = set()
+    b = header.by_name.get("name")
+    for r in rows:
+        if r.ok and r.uscc not in ref.existing and r.uscc not in named and r.uscc not in seen:
+            seen.add(r.uscc)
+            problems.append(table.problem(
+                "新企业缺少企业名称（库中还没有这个统一社会信用代码）/ new enterprise without a name",
+                "填写营业执照上的企业全称" if b else "在表头加一列“企业名称”并填写企业全称",
+                row=r.n, column=b.header if b else "企业名称", value=r.uscc))
+
+
+def _write(session: Session, table: Table, header: _Header, rows: list[_Row], resolved: list[_Resolved],
+           ref: _Reference, result: ImportResult, *, source: str, actor: str, progress: Progress | None,
+           dry_run: bool) -> None:
+    total = len(rows)
+    year_cols = [b.col.name for b in header.bound if b.col.target == "year"]
+    present = {b.col.name for b in header.bound}
+    # enterprise attributes: from each firm's latest year in the file; blanks keep what is stored
+    order = sorted(zip(rows, resolved, strict=True), key=lambda rr: (rr[1].year, rr[0].n))
+    profile: dict[str, dict[str, Any]] = {}
+    for r, res in order:
+        p = profile.setdefault(r.uscc, {})
+        for key, value in (("name", r.name), ("town_id", res.town_id), ("park_id", res.park_id),
+                           ("industry_code", res.industry_code)):
+            if value is not None:
+                p[key] = value
+    new_rows, upd_rows = [], []
+    for code, p in profile.items():
+        old = ref.existing.get(code)
+        if old is None:
+            new_rows.append({"uscc": code, "name": p["name"], "town_id": p.get("town_id"),
+                             "park_id": p.get("park_id"), "industry_code": p.get("industry_code")})
+        else:
+            merged = {k: p.get(k, old[k]) for k in ("name", "town_id", "park_id", "industry_code")}
+            if any(merged[k] != old[k] for k in merged):
+                upd_rows.append({"id": old["id"], **merged})
+    result.enterprises_created, result.enterprises_updated = len(new_rows), len(upd_rows)
+    ids = {code: old["id"] for code, old in ref.existing.items()}
+    existing_years: dict[tuple[int, int], int] = {}
+    if ids:
+        years = sorted({res.year for res in resolved})
+        for chunk in _chunks(sorted(ids.values())):
+            q = select(EnterpriseYear.id, EnterpriseYear.enterprise_id, EnterpriseYear.year).where(
+                EnterpriseYear.enterprise_id.in_(chunk), EnterpriseYear.year.in_(years))
+            for y in session.execute(q):
+                existing_years[(y.enterprise_id, y.year)] = y.id
+    result.years_replaced = sum(1 for res in resolved if (ids.get(res.uscc), res.year) in existing_years)
+    result.years_created = len(resolved) - result.years_replaced
+    if dry_run:
+        return
+    batch = ImportBatch(kind=KIND, filename=table.file[:300], sha256=table.sha256, source=source[:200],
+                        units=dict(header.units), rows=total, created_by=actor[:80])
+    session.add(batch)
+    session.flush()
+    result.batch_id = batch.id
+    if new_rows:
+        session.execute(insert(Enterprise), new_rows)
+        for chunk in _chunks([r["uscc"] for r in new_rows]):
+            q = select(Enterprise.uscc, Enterprise.id).where(Enterprise.uscc.in_(chunk))
+            ids.update((u, i) for u, i in session.execute(q))
+    if upd_rows:
+        session.execute(update(Enterprise), upd_rows)
+    inserts, updates = [], []
+    for k, (r, res) in enumerate(zip(rows, resolved, strict=True), start=1):
+        eid = ids[res.uscc]
+        figures = {c: r.figures.get(c) for c in year_cols}
+        yid = existing_years.get((eid, res.year))
+        if yid is None:
+            inserts.append({"enterprise_id": eid, "year": res.year, **figures, "import_batch_id": batch.id})
+        else:
+            updates.append({"id": yid, **figures, "import_batch_id": batch.id})
+        if progress and k % PROGRESS_EVERY == 0:
+            progress("write", k, total)
+    if inserts:
+        session.execute(insert(EnterpriseYear), inserts)
+    if updates:
+        session.execute(update(EnterpriseYear), updates)
+    if progress:
+        progress("write", total, total)
+    audit(session, actor, "import.enterprise-years", "import_batch", batch.id, file=table.file, sheet=table.sheet,
+          sha256=table.sha256, source=source, rows=total, units=dict(header.units),
+          columns=sorted(present), enterprises_created=result.enterprises_created,
+          enterprises_updated=result.enterprises_updated, years_created=result.years_created,
+          years_replaced=result.years_replaced)
+
+
+# --------------------------------------------------------------------------- export
+
+
+def _landowner(raw: Any) -> str | None:
+    """The normalised code; its validity is checked with the store's exception list later."""
+    text = parse_text(raw)
+    return uscc_mod.normalise(text) if text else None
+
+
+def _exemption(raw: Any) -> str | None:
+    text = parse_text(raw)
+    if not text:
+        return None
+    for code, labels in C.EXEMPTIONS.items():
+        if text == code or text in labels:
+            return code
+    known = "；".join(f"{code}（{'、'.join(labels)}）" for code, labels in C.EXEMPTIONS.items())
+    raise CellError(f"未知的免评原因 {text!r}", f"填写以下之一或留空：{known}")
+
+
+def export_enterprise_years(engine: Engine, year: int, path: str | os.PathLike[str], *, actor: str = "cli") -> int:
+    """Write one year's enterprise-years with the canonical columns (DESIGN §5 order), amounts in 万元.
+
+    .csv is written as UTF-8 with BOM so Excel opens it; .xlsx through openpyxl. Returns rows written.
+    The export of confidential figures is recorded in the audit log.
+    """
+    p = Path(path)
+    ext = p.suffix.lower()
+    if ext not in (".csv", ".xlsx"):
+        raise QunlianError(f"不支持导出为 {ext or '（无扩展名）'}：请用 .csv 或 .xlsx / export to .csv or .xlsx")
+    if not p.parent.exists():
+        raise QunlianError(f"目录不存在：{p.parent} / directory does not exist")
+    names = [c.name for c in C.COLUMNS]
+    figure_cols = [getattr(EnterpriseYear, c) for c in C.YEAR_FIELDS]
+    q = (
+        select(Enterprise.uscc, Enterprise.name, EnterpriseYear.year, Town.name.label("town"),
+               Park.name.label("park"), Enterprise.industry_code, *figure_cols)
+        .select_from(EnterpriseYear)
+        .join(Enterprise, Enterprise.id == EnterpriseYear.enterprise_id)
+        .outerjoin(Town, Town.id == Enterprise.town_id)
+        .outerjoin(Park, Park.id == Enterprise.park_id)
+        .where(EnterpriseYear.year == year)
+        .order_by(Enterprise.uscc)
+    )
+    with transaction(engine) as session:
+        records = [_export_row(dict(r._mapping), names) for r in session.execute(q)]
+        if ext == ".csv":
+            with p.open("w", encoding="utf-8-sig", newline="") as f:
+                w = csv.writer(f)
+                w.writerow(names)
+                w.writerows([["" if v is None else v for v in rec] for rec in records])
+        else:
+            import openpyxl
+
+            wb = openpyxl.Workbook(write_only=True)
+            ws = wb.create_sheet(title=str(year))
+            ws.append(names)
+            for rec in records:
+                ws.append(rec)
+            wb.save(p)
+        audit(session, actor, "export.enterprise-years", "enterprise_years", year, file=p.name, rows=len(records),
+              units={c.name: c.unit for c in C.COLUMNS if c.unit})
+    return len(records)
+
+
+def _export_row(rec: dict[str, Any], names: list[str]) -> list[Any]:
+    out = []
+    for n in names:
+        v = rec.get(n)
+        if n == "above_scale" and v is not None:
+            v = 1 if v else 0
+        out.append(v)
+    return out
+
+
+__all__ = ["ImportResult", "export_enterprise_years", "import_enterprise_years"]

@@ -1,1 +1,0 @@
-"""Importers (xlsx/csv → validated tables) and exporters."""

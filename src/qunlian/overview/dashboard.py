@@ -1,0 +1,93 @@
+"""The 驾驶舱's figures, computed once per scope and store state (see qunlian.platform.cache).
+
+Computed in full the page reads the plans' statuses, the 62-task ledger, the latest 亩均 run and
+every chain link (~35 ms of queries and Python for the demo county) — on every view, though the
+data changes a few times a day. Here the whole set is kept per caller scope and day, keyed by one
+fingerprint of every table it reads; any committed write to those tables changes the fingerprint.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from qunlian.platform.cache import StoreCache, scope_key
+from qunlian.targets.service import list_tasks, plan_status, status_summary
+from qunlian.targets.lookup import TargetsError
+from qunlian.targets.service import chain_strength, latest_period, muni_class_mix
+from qunlian.accounts.models import AccessGrant
+from qunlian.chains.models import ChainNode, EnterpriseChainNode
+from qunlian.enterprises.models import Enterprise, EnterpriseYear
+from qunlian.platform.models import ImportBatch
+from qunlian.regions.models import Town
+from qunlian.targets.models import Actual, Indicator, Plan, PlanTask, Target, TaskProgress
+from qunlian.per_mu.models import MuniAdjustment, MuniRun
+from qunlian.overview.service import overview
+
+# Every table a tile reads, directly or through the caller's scope (chain subtrees, grants).
+# Enterprises and their years are changed in place only by imports, which always add a batch.
+HOME_TABLES = (Plan, Indicator, Target, Actual, PlanTask, TaskProgress, Town, Enterprise, EnterpriseYear,
+               ImportBatch, ChainNode, EnterpriseChainNode, MuniRun, MuniAdjustment, AccessGrant)
+
+# what changes in place: superseded actuals, reloaded target values, task status, closure and due years,
+# revoked grants
+_HOME = StoreCache("home", HOME_TABLES, extra=(
+    select(func.sum(case((Actual.superseded.is_(True), 1), else_=0))),
+    select(func.sum(Target.value)),
+    select(func.sum(case((PlanTask.status == "closed", 1), else_=0))),
+    select(func.sum(case((PlanTask.status == "in_progress", 1), else_=0))),
+    select(func.max(PlanTask.closed_at)),
+    select(func.sum(PlanTask.due_year)),
+    select(func.count(AccessGrant.revoked_at)),
+))  # fmt: skip
+
+
+def home_figures(session: Session, user: Any, key_plans: tuple[tuple[str, str], ...], *, targets: bool,
+                 muni: bool, firms: bool) -> dict[str, Any]:
+    """overview (what is loaded, scoped counts); key (plans' key indicators) and overdue (the task
+    ledger) when `targets`; mix (latest 亩均 class mix) when `muni`; chains (4q8l strength) when `firms`.
+    Tiles not asked for are None."""
+    key = ("home", scope_key(user), key_plans, targets, muni, firms)  # the cache adds today's date
+
+    def compute() -> dict[str, Any]:
+        return {
+            "data": overview(session, user),
+            "key": key_indicators(session, key_plans) if targets else None,
+            "overdue": overdue_tasks(session, user, key_plans) if targets else None,
+            "mix": muni_class_mix(session, user) if muni else None,
+            "chains": chain_strength(session, user) if firms else None,
+        }
+
+    return _HOME.get(session, key, compute)
+
+
+def key_indicators(session: Session, key_plans: tuple[tuple[str, str], ...]) -> list[dict[str, Any]]:
+    """Per (plan, table): the statuses at the latest period with actuals; plans not loaded are left out."""
+    out = []
+    for code, table in key_plans:
+        try:
+            period = latest_period(session, code)
+            rows = [r for r in plan_status(session, code, as_of=period) if r["table"] == table] if period else []
+        except TargetsError:  # plan not loaded
+            continue
+        out.append({"plan": code, "table": table, "period": period, "rows": rows, "summary": status_summary(rows)})
+    return out
+
+
+def overdue_tasks(session: Session, user: Any, key_plans: tuple[tuple[str, str], ...]) -> dict[str, Any] | None:
+    """Overdue tasks of the first key plan with a task ledger; a department counts the tasks it leads."""
+    for code, _table in key_plans:
+        try:
+            tasks = list_tasks(session, code)
+        except TargetsError:
+            continue
+        if not tasks:
+            continue
+        if user.role == "department" and user.department:
+            tasks = [t for t in tasks if t["lead_unit"] == user.department]
+        overdue = [t for t in tasks if any(w["kind"] == "overdue" for w in t["warnings"])]
+        return {"plan": code, "count": len(overdue), "total": len(tasks),
+                "unit": user.department if user.role == "department" else None}
+    return None

@@ -1,0 +1,520 @@
+"""亩均评价 pages and API: runs, one run (class mix, by town / chain, results, warnings, ledger,
+measures, manual adjustment, 公示 export), the enterprise profile's 亩均 block and the simulator.
+
+Everything is read through the engine's public API (qunlian.per_mu.runs / outputs /
+simulate / files) and shaped by qunlian.per_mu.views; the rows a user may see are chosen
+with qunlian.enterprises.scoping.enterprise_filter before any figure is computed, so mixes, tables,
+warnings and exports only ever count the user's own firms. Out-of-scope firms and runs → 404.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from qunlian.per_mu import views
+from qunlian.per_mu.runs import muni_evaluation
+from qunlian.per_mu.chains import chain_pairs
+from qunlian.per_mu.engine import EvaluationError
+from qunlian.per_mu.inputs import export_gongshi
+from qunlian.per_mu.outputs import aggregates, measures
+from qunlian.per_mu.runs import (
+    adjust,
+    latest_adjustments,
+    list_runs,
+    load_evaluation,
+    ledger_summary,
+    run_method,
+    run_results,
+    run_warnings,
+)
+from qunlian.per_mu.simulate import LEVERS, simulate
+from qunlian.per_mu.schema import Method
+from qunlian.platform.db import audit
+from qunlian.enterprises.models import Enterprise
+from qunlian.regions.models import Town
+from qunlian.per_mu.models import MuniResult, MuniRun
+from qunlian.enterprises.scoping import enterprise_filter, get_enterprise
+from qunlian.platform.permissions import Principal
+from qunlian.platform.web import i18n
+from qunlian.platform.web.deps import api_user, get_db, lang_of, render, require_user
+
+log = logging.getLogger("qunlian.per_mu.web")
+router = APIRouter()
+
+RUN_ROLES = ("admin", "analyst", "town", "chain")  # run-level pages
+ADJUST_ROLES = ("admin", "analyst")
+PAGE_SIZE = 50
+WARNING_KINDS = {"grade_fell": "等级下降", "near_boundary": "临界企业", "remediation": "列入整治"}
+KIND_NAMES = {"incentive": "激励", "restriction": "约束"}
+# simulator inputs (column → label with unit); the levers first, then other columns a method may read
+SIM_FIELDS = {
+    "tax_wan": "税收（万元）",
+    "value_added_wan": "增加值（万元）",
+    "land_mu": "用地（亩）",
+    "energy_tce": "综合能耗（吨标准煤）",
+    "emission_eq_t": "排放当量（吨）",
+    "rd_wan": "研发经费（万元）",
+    "main_revenue_wan": "主营业务收入（万元）",
+    "electricity_wan_kwh": "用电量（万千瓦时）",
+    "employees": "从业人员（人）",
+}
+LEVER_LABELS = {k: SIM_FIELDS[col] for k, (col, _d, _l) in LEVERS.items()}
+
+
+# --------------------------------------------------------------------------- scoping glue
+
+
+def _scope_ids(db: Session, user: Principal) -> set[int] | None:
+    """Ids of the enterprises the user may see (scoping.enterprise_filter); None = all (city-wide)."""
+    if user.city_wide:
+        return None
+    return set(db.scalars(select(Enterprise.id).where(enterprise_filter(user))))
+
+
+def _scoped_table(db: Session, user: Principal, run_id: int) -> pa.Table:
+    """The run's results (adjustments applied) restricted to the user's firms."""
+    table = run_results(db, run_id)
+    ids = _scope_ids(db, user)
+    if ids is None or "enterprise_id" not in table.column_names:
+        return table if ids is None else table.slice(0, 0)
+    mask = pc.fill_null(pc.is_in(table.column("enterprise_id"), value_set=pa.array(sorted(ids), pa.int64())), False)
+    return table.filter(mask)
+
+
+def _run_or_404(db: Session, run_id: int) -> MuniRun:
+    run = db.get(MuniRun, run_id)
+    if run is None:
+        raise HTTPException(404)
+    return run
+
+
+def _page_user(user: Principal) -> Principal:
+    """Run-level pages: admin, analyst, town, chain. Enterprise users have only their own row (on
+    their profile), so a run URL is as missing to them; a department sees the firms of its access
+    grants (read-only) and nothing without one."""
+    if user.role == "enterprise":
+        raise HTTPException(404)
+    if user.role not in RUN_ROLES and not user.granted:
+        raise HTTPException(403, detail="forbidden")
+    return user
+
+
+def _user_town(db: Session, user: Principal) -> str | None:
+    return db.scalar(select(Town.name).where(Town.id == user.town_id)) if user.town_id else None
+
+
+def _run_meta(run: MuniRun, method: Method) -> dict[str, Any]:
+    return {"id": run.id, "method_id": run.method_id, "method_version": run.method_version, "title": method.title,
+            "year": run.year, "firms": run.firms, "evaluated": run.evaluated, "created_by": run.created_by,
+            "created_at": run.created_at, "note": run.note, "backend": run.backend, "data_source": run.data_source}
+
+
+# --------------------------------------------------------------------------- pages: runs
+
+
+@router.get("/muni", include_in_schema=False)
+def runs_page(request: Request, db: Session = Depends(get_db), user: Principal = Depends(require_user)):
+    if user.role == "enterprise":
+        ent = db.get(Enterprise, user.enterprise_id) if user.enterprise_id else None
+        if ent is None:
+            raise HTTPException(404)
+        return RedirectResponse(f"/enterprises/{ent.uscc}#muni", status_code=303)
+    _page_user(user)
+    runs = []
+    for run in list_runs(db):
+        snap = run.method_snapshot or {}
+        runs.append({"id": run.id, "method_id": run.method_id, "method_version": run.method_version,
+                     "title": snap.get("title", run.method_id), "year": run.year, "firms": run.firms,
+                     "evaluated": run.evaluated, "created_by": run.created_by, "created_at": run.created_at,
+                     "note": run.note})
+    return render(request, "per_mu/muni.html", {"runs": runs, "city_wide": user.city_wide})
+
+
+def _result_params(town: str | None, part: str | None, grade: str | None, q: str, sort: str, desc: bool, page: int) -> dict[str, Any]:
+    return {"town": town or None, "part": part or None, "grade": grade or None, "q": q or "",
+            "sort": sort if sort in views.RESULT_SORTS else "rank", "desc": desc, "page": page}
+
+
+def result_params(
+    town: str | None = Query(None, max_length=80),
+    part: str | None = Query(None, max_length=40),
+    grade: str | None = Query(None, max_length=8),
+    q: str = Query("", max_length=200),
+    sort: str = Query("rank", max_length=20),
+    desc: bool = False,
+    page: int = Query(1, ge=1, le=100000),
+) -> dict[str, Any]:
+    return _result_params(town, part, grade, q, sort, desc, page)
+
+
+def _results_ctx(rows: list[dict[str, Any]], method: Method, params: dict[str, Any]) -> dict[str, Any]:
+    chosen = views.filter_results(rows, town=params["town"], part=params["part"], grade=params["grade"], q=params["q"])
+    chosen = views.sort_results(chosen, params["sort"], params["desc"], method)
+    total = len(chosen)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(params["page"], pages)
+    items = chosen[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    for r in items:
+        r["reasons"] = views.reasons(r)
+    return {"items": items, "total": total, "page": page, "pages": pages, "params": params,
+            "parts": {p.id: p.name for p in method.parts}, "has_tax_per_mu": any(i.code == "tax_per_mu" for p in method.parts for i in p.indicators)}
+
+
+def _run_page(request: Request, db: Session, user: Principal, run_id: int, params: dict[str, Any],
+              error: str | None = None, status_code: int = 200):
+    run = _run_or_404(db, run_id)
+    method = run_method(run)
+    table = _scoped_table(db, user, run_id)
+    rows = table.to_pylist()
+    results = _results_ctx(rows, method, params)
+    results["run"] = run
+    results["can_adjust"] = user.role in ADJUST_ROLES
+    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "muni-results" and error is None:
+        return render(request, "per_mu/_muni_results.html", results)
+    _ = i18n.translator(lang_of(request))
+    mix = views.class_mix(rows, method)
+    by_town = by_chain = []
+    if rows and "part" in table.column_names:
+        by_town = views.group_table(aggregates(table, method, "town", grade_column="final_grade").to_pylist(), method)
+        pairs = chain_pairs(db, [r["uscc"] for r in rows])
+        if pairs.num_rows:
+            by_chain = views.group_table(aggregates(table, method, "chain", chains=pairs, grade_column="final_grade").to_pylist(), method)
+    visible = {r["uscc"] for r in rows}
+    warns = [w for w in run_warnings(db, run_id) if w.uscc in visible]
+    # the ledger counts every firm of a town: city-wide users see all towns, a town user its own, chain users none
+    ledger: list[dict[str, Any]] | None = None
+    if user.city_wide:
+        ledger = ledger_summary(db, run.year)
+    elif user.role == "town":
+        town = _user_town(db, user)
+        ledger = [d for d in ledger_summary(db, run.year) if d["town"] == town]
+    firm_measures = measures(table, method, grade_column="final_grade") if rows else []
+    ctx = {
+        **results,
+        "meta": _run_meta(run, method),
+        "method": method,
+        "grades": views.grade_order(method),
+        "mix": mix,
+        "mix_chart": views.class_mix_chart(mix, _("家")),
+        "by_town": by_town,
+        "town_chart": views.mix_chart(by_town, method, unit=_("家")),
+        "by_chain": by_chain,
+        "chain_chart": views.mix_chart(by_chain, method, unit=_("家")),
+        "warnings": warns,
+        "warning_counts": {k: sum(1 for w in warns if w.kind == k) for k in WARNING_KINDS},
+        "warning_kinds": WARNING_KINDS,
+        "ledger": ledger,
+        "measures": views.measure_summary(firm_measures, method),
+        "kind_names": KIND_NAMES,
+        "towns": sorted({r["town"] for r in rows if r.get("town")}),
+        "error": error,
+        "city_wide": user.city_wide,
+    }
+    return render(request, "per_mu/muni_run.html", ctx, status_code=status_code)
+
+
+@router.get("/muni/runs/{run_id}", include_in_schema=False)
+def run_page(request: Request, run_id: int, params: dict[str, Any] = Depends(result_params),
+             db: Session = Depends(get_db), user: Principal = Depends(require_user)):
+    _page_user(user)
+    return _run_page(request, db, user, run_id, params)
+
+
+@router.get("/muni/runs/{run_id}/export.xlsx", include_in_schema=False)
+def run_export(run_id: int, db: Session = Depends(get_db), user: Principal = Depends(require_user)):
+    """The engine's 公示 list (one sheet per part, then the firms not evaluated), of the user's firms only."""
+    _page_user(user)
+    run = _run_or_404(db, run_id)
+    method = run_method(run)
+    table = _scoped_table(db, user, run_id)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "gongshi.xlsx"
+        export_gongshi(table, method.title, run.year, path, {p.id: p.name for p in method.parts}, grade_column="final_grade")
+        data = path.read_bytes()
+    audit(db, user.username, "muni.export", "muni_run", run_id, rows=table.num_rows, scope="city" if user.city_wide else user.role)
+    db.commit()
+    stamp = dt.date.today().strftime("%Y%m%d")
+    return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="qunlian-muni-run{run_id}-{run.year}-{stamp}.xlsx"'})
+
+
+@router.post("/muni/runs/{run_id}/adjust", include_in_schema=False)
+def run_adjust(
+    request: Request,
+    run_id: int,
+    uscc: str = Form(..., max_length=18),
+    points: str = Form("", max_length=20),
+    grade: str = Form("", max_length=8),
+    reason: str = Form("", max_length=500),
+    db: Session = Depends(get_db),
+    user: Principal = Depends(require_user),
+):
+    """初评 → 加减分 → 调档后: admin and analyst only; reason required; audited by the engine (muni.adjust)."""
+    _page_user(user)
+    if user.role not in ADJUST_ROLES:
+        raise HTTPException(403, detail="forbidden")
+    _run_or_404(db, run_id)
+    uscc = uscc.strip().upper()
+    params = _result_params(None, None, None, uscc, "rank", False, 1)
+    _ = i18n.translator(lang_of(request))
+    try:
+        pts = float(points) if points.strip() else None
+    except ValueError:
+        return _run_page(request, db, user, run_id, params, error=_("加减分必须是数字"), status_code=400)
+    try:
+        adjust(db, run_id, uscc, reason=reason, actor=user.username, points=pts, grade=grade.strip() or None)
+    except EvaluationError as exc:
+        db.rollback()
+        return _run_page(request, db, user, run_id, params, error=str(exc), status_code=400)
+    db.commit()
+    return RedirectResponse(f"/muni/runs/{run_id}?q={uscc}#muni-results", status_code=303)
+
+
+# --------------------------------------------------------------------------- enterprise profile block and simulator
+
+
+def _history(db: Session, uscc: str) -> list[dict[str, Any]]:
+    out = []
+    for res, run in db.execute(
+        select(MuniResult, MuniRun).join(MuniRun, MuniRun.id == MuniResult.run_id)
+        .where(MuniResult.uscc == uscc).order_by(MuniRun.year, MuniRun.id)
+    ):
+        a = latest_adjustments(db, run.id).get(uscc)
+        out.append({"run_id": run.id, "year": run.year, "method_id": run.method_id, "part": res.part,
+                    "initial_score": res.total_score, "initial_grade": res.grade,
+                    "final_score": a.score_after if a else res.total_score, "final_grade": a.grade_after if a else res.grade,
+                    "rank": res.rank, "group_size": res.group_size, "excluded_reason": res.excluded_reason,
+                    "adjustment_reason": a.reason if a else None})
+    return out
+
+
+def _sim_fields(row: dict[str, Any], method: Method) -> list[dict[str, Any]]:
+    """The simulator's inputs: the six levers and any other column the firm's part reads."""
+    used = {c for i in method.part(row["part"]).indicators for c in (i.numerator, i.denominator)}
+    lever_cols = {col for col, _d, _l in LEVERS.values()}
+    return [{"column": c, "label": label, "value": row.get(c), "used": c in used}
+            for c, label in SIM_FIELDS.items() if c in row and (c in used or c in lever_cols)]
+
+
+def profile_block(db: Session, request: Request, uscc: str) -> dict[str, Any] | None:
+    """The profile's 亩均 block for an enterprise the caller may see (the caller checked the scope):
+    history across runs, the latest run's explanation per indicator and the simulator's inputs. The
+    levers (smallest change to the next class) are not computed here: the page asks for them on demand
+    (GET /enterprises/{uscc}/muni-levers), so a profile view stays cheap."""
+    history = _history(db, uscc)
+    if not history:
+        return None
+    latest = max(history, key=lambda h: (h["year"], h["run_id"]))
+    _ = i18n.translator(lang_of(request))
+    block: dict[str, Any] = {"uscc": uscc, "history": history, "latest": latest, "explain": [], "reasons": [], "simulator": None}
+    try:
+        ev = load_evaluation(db, latest["run_id"])
+        row = ev.row(uscc)
+    except EvaluationError:
+        return block
+    block["method"] = ev.method
+    block["row"] = row
+    block["part_name"] = ev.method.part(row["part"]).name if row.get("part") else None
+    block["explain"] = views.explain(row, ev.method)
+    block["reasons"] = views.reasons(row)
+    if row.get("part") and not row.get("excluded_reason") and not row.get("tenant_note"):
+        block["simulator"] = _sim_fields(row, ev.method)
+    chart_rows = [h for h in history if h["final_score"] is not None]
+    block["chart"] = {
+        "tooltip": {"trigger": "axis"},
+        "grid": {"left": 50, "right": 20, "top": 30, "bottom": 30},
+        "xAxis": {"type": "category", "data": [f"{h['year']}" for h in chart_rows]},
+        "yAxis": {"type": "value", "name": _("分")},
+        "series": [{"name": _("调档后得分"), "type": "line",
+                    "data": [round(h["final_score"], 1) for h in chart_rows],
+                    "label": {"show": True, "formatter": "{c}"}}],
+    } if chart_rows else None
+    return block
+
+
+@router.post("/muni/simulate/{uscc}", include_in_schema=False)
+async def simulate_partial(request: Request, uscc: str, db: Session = Depends(get_db), user: Principal = Depends(require_user)):
+    """绩效评价模拟器 (HTMX partial): the firm's new score and class with the inputs of the form."""
+    ent = get_enterprise(db, user, uscc) if len(uscc) <= 18 else None
+    if ent is None:
+        raise HTTPException(404)
+    form = await request.form()
+    try:
+        run_id = int(str(form.get("run", "")))
+    except ValueError:
+        raise HTTPException(400) from None
+    _ = i18n.translator(lang_of(request))
+    try:
+        ev = muni_evaluation(db, run_id)  # the run's simulator context is kept between requests
+        row = ev.row(ent.uscc)
+    except EvaluationError:
+        raise HTTPException(404) from None
+    changes: dict[str, float | None] = {}
+    errors = []
+    for col in SIM_FIELDS:
+        raw = form.get(col)
+        if raw is None or col not in row:
+            continue
+        raw = str(raw).strip().replace(",", "")
+        if raw == "":
+            continue
+        try:
+            value = float(raw)
+        except ValueError:
+            errors.append(_(SIM_FIELDS[col]))
+            continue
+        if value < 0:
+            errors.append(_(SIM_FIELDS[col]))
+            continue
+        if row.get(col) is None or abs(value - float(row[col])) > 1e-9:
+            changes[col] = value
+    ctx: dict[str, Any] = {"errors": errors, "sim": None, "sim_error": None, "labels": SIM_FIELDS}
+    if not errors:
+        try:
+            sim = simulate(ev, ent.uscc, changes)
+            ctx["sim"] = sim
+            ctx["explain"] = [
+                {**e, "new_points": (sim.indicators.get(e["code"]) or {}).get("points"),
+                 "new_value": (sim.indicators.get(e["code"]) or {}).get("value")}
+                for e in views.explain(row, ev.method)
+            ]
+        except EvaluationError as exc:
+            ctx["sim_error"] = str(exc)
+    return render(request, "per_mu/_muni_simulation.html", ctx, status_code=200 if not errors else 400)
+
+
+# --------------------------------------------------------------------------- API
+
+
+class RunItem(BaseModel):
+    id: int
+    method_id: str
+    method_version: str
+    title: str
+    year: int = Field(description="data year evaluated")
+    firms: int | None = Field(description="firms in the run; only for city-wide roles")
+    evaluated: int | None = Field(description="firms evaluated; only for city-wide roles")
+    created_by: str
+    created_at: dt.datetime
+
+
+class GradeCount(BaseModel):
+    grade: str
+    firms: int
+    share: float | None = Field(description="share of the classed firms in scope, 0–1")
+
+
+class ClassMix(BaseModel):
+    firms: int
+    evaluated: int
+    classed: int
+    not_evaluated: int
+    grades: list[GradeCount]
+
+
+class RunDetail(RunItem):
+    scope: str = Field(description="city: all firms; scoped: only the caller's firms are counted")
+    parts: dict[str, str]
+    class_mix: ClassMix = Field(description="final classes (调档后) of the firms in the caller's scope")
+
+
+class ResultItem(BaseModel):
+    uscc: str
+    name: str | None
+    town: str | None
+    part: str | None
+    rank: int | None
+    group_size: int | None
+    initial_score: float | None = Field(description="初评得分")
+    adjustment: float | None = Field(description="加减分")
+    final_score: float | None = Field(description="调档后得分")
+    initial_grade: str | None
+    final_grade: str | None
+    excluded_reason: str | None
+    adjustment_reason: str | None
+    indicators: dict[str, dict[str, Any]] = Field(description="code → value, benchmark, points, status")
+
+
+class ResultPage(BaseModel):
+    items: list[ResultItem]
+    total: int
+    page: int
+    page_size: int
+
+
+def _api_run(db: Session, run_id: int) -> MuniRun:
+    run = db.get(MuniRun, run_id)
+    if run is None:
+        raise HTTPException(404, detail="not found")
+    return run
+
+
+def _run_item(run: MuniRun, user: Principal) -> dict[str, Any]:
+    snap = run.method_snapshot or {}
+    return {"id": run.id, "method_id": run.method_id, "method_version": run.method_version,
+            "title": snap.get("title", run.method_id), "year": run.year,
+            "firms": run.firms if user.city_wide else None, "evaluated": run.evaluated if user.city_wide else None,
+            "created_by": run.created_by, "created_at": run.created_at}
+
+
+@router.get("/api/muni/runs", response_model=list[RunItem], tags=["muni"], summary="亩均评价列表 / 亩均 evaluation runs")
+def api_runs(year: int | None = Query(None, ge=1900, le=2200), db: Session = Depends(get_db),
+             user: Principal = Depends(api_user)) -> list[RunItem]:
+    return [RunItem(**_run_item(r, user)) for r in list_runs(db, year)]
+
+
+@router.get("/api/muni/runs/{run_id}", response_model=RunDetail, tags=["muni"],
+            summary="一次评价：概要与分类构成 / one run: summary and class mix",
+            responses={404: {"description": "no such run"}})
+def api_run(run_id: int, db: Session = Depends(get_db), user: Principal = Depends(api_user)) -> RunDetail:
+    run = _api_run(db, run_id)
+    method = run_method(run)
+    rows = _scoped_table(db, user, run_id).to_pylist()
+    return RunDetail(**_run_item(run, user), scope="city" if user.city_wide else "scoped",
+                     parts={p.id: p.name for p in method.parts}, class_mix=ClassMix(**views.class_mix(rows, method)))
+
+
+@router.get("/api/muni/runs/{run_id}/results", response_model=ResultPage, tags=["muni"],
+            summary="一次评价的企业结果（按权限范围） / per-firm results in scope",
+            responses={404: {"description": "no such run"}})
+def api_results(
+    run_id: int,
+    town: str | None = Query(None, max_length=80, description="town name, e.g. 当湖街道"),
+    part: str | None = Query(None, max_length=40, description="part id, e.g. above"),
+    grade: str | None = Query(None, max_length=8, description="final class, or 'none' for not classed"),
+    q: str = Query("", max_length=200, description="part of the name or USCC"),
+    sort: str = Query("rank", pattern="^(rank|score|name|town|grade|part|tax_per_mu)$"),
+    desc: bool = False,
+    page: int = Query(1, ge=1),
+    page_size: int = Query(100, ge=1, le=1000),
+    db: Session = Depends(get_db),
+    user: Principal = Depends(api_user),
+) -> ResultPage:
+    run = _api_run(db, run_id)
+    method = run_method(run)
+    rows = _scoped_table(db, user, run_id).to_pylist()
+    chosen = views.sort_results(views.filter_results(rows, town=town, part=part, grade=grade, q=q), sort, desc, method)
+    codes = method.indicator_codes
+    items = []
+    for r in chosen[(page - 1) * page_size : page * page_size]:
+        inds = {c: {k: r.get(f"{c}__{k}") for k in ("value", "benchmark", "points", "status")}
+                for c in codes if r.get(f"{c}__status") is not None or r.get(f"{c}__points") is not None}
+        items.append(ResultItem(
+            uscc=r["uscc"], name=r.get("name"), town=r.get("town"), part=r.get("part"), rank=r.get("rank"),
+            group_size=r.get("group_size"), initial_score=r.get("initial_score"), adjustment=r.get("adjustment"),
+            final_score=r.get("final_score"), initial_grade=r.get("initial_grade"), final_grade=r.get("final_grade"),
+            excluded_reason=r.get("excluded_reason"), adjustment_reason=r.get("adjustment_reason"), indicators=inds,
+        ))
+    return ResultPage(items=items, total=len(chosen), page=page, page_size=page_size)

@@ -1,0 +1,1 @@
+"""What every capability stands on: config, db, rules, permissions, caches, i18n, the web kit, the registry."""

@@ -1,0 +1,41 @@
+"""The platform's own tables: import provenance and the audit log, which every capability writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    DateTime,
+    String,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from qunlian.platform.db import Base, _now
+
+
+class ImportBatch(Base):
+    """One accepted import, with its provenance. Rejected imports store nothing but the audit line."""
+
+    __tablename__ = "import_batches"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))  # enterprise-years | actuals | …
+    filename: Mapped[str] = mapped_column(String(300))
+    sha256: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(200), default="")  # 税务局 / 供电公司 / 统计局 …
+    units: Mapped[dict[str, Any]] = mapped_column(default=dict)  # declared unit per column
+    rows: Mapped[int] = mapped_column(default=0)
+    created_by: Mapped[str] = mapped_column(String(80), default="cli")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, server_default=func.now())
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(60))  # e.g. import.enterprise-years, user.add, demo.generate
+    entity: Mapped[str] = mapped_column(String(60), default="")
+    entity_id: Mapped[str] = mapped_column(String(80), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -1,0 +1,1 @@
+"""The web kit every capability's routes use: request dependencies, rendering, security, settings."""

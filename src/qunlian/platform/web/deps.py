@@ -1,0 +1,173 @@
+"""Request dependencies: database session, the signed-in principal, rendering with the catalogue."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.templating import Jinja2Templates
+from jinja2 import ChoiceLoader, FileSystemLoader
+from sqlalchemy.orm import Session
+
+from qunlian.platform.permissions import ROLE_NAMES, Principal, can
+from qunlian.platform.web import i18n
+from qunlian.platform.registry import NavEntry
+from qunlian.platform.web.security import csrf_token
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+_NAV: list[NavEntry] = []
+
+
+def install(template_dirs: list[Path], nav: list[NavEntry]) -> None:
+    """Called by the app factory: the installed capabilities' template folders (each holds
+    ``<capability>/*.html``, after the platform's own base templates) and the nav entries."""
+    templates.env.loader = ChoiceLoader([FileSystemLoader(str(HERE / "templates")),
+                                         *(FileSystemLoader(str(d)) for d in template_dirs)])
+    _NAV[:] = nav
+
+
+class NotAuthenticated(Exception):
+    """Raised by page dependencies; the app answers with a redirect to the login page."""
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    with request.app.state.sessions() as session:
+        yield session
+
+
+def _principal_for(request: Request, db: Session, user_id: Any) -> Principal | None:
+    """The active user with this id as a Principal. The accounts capability supplies the loader
+    (``app.state.load_principal``), so the web kit needs no knowledge of the users table."""
+    if not isinstance(user_id, int):
+        return None
+    return request.app.state.load_principal(db, user_id)
+
+
+def optional_user(request: Request, db: Session = Depends(get_db)) -> Principal | None:
+    """The user of the session cookie, re-read from the store on every request (a disabled user is out)."""
+    user_id = request.session.get("uid")
+    principal = _principal_for(request, db, user_id)
+    if principal is None and user_id is not None:
+        request.session.pop("uid", None)
+    request.state.user = principal
+    return principal
+
+
+def require_user(principal: Principal | None = Depends(optional_user)) -> Principal:
+    if principal is None:
+        raise NotAuthenticated()
+    return principal
+
+
+def require(action: str):
+    """A dependency: the signed-in user, who must hold the named action (else 403)."""
+
+    def dependency(principal: Principal = Depends(require_user)) -> Principal:
+        if not can(principal, action):
+            raise HTTPException(403, detail="forbidden")
+        return principal
+
+    return dependency
+
+
+_bearer = HTTPBearer(auto_error=False, description="POST /api/token 取得的令牌 / token from POST /api/token")
+
+
+def api_user(
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
+    db: Session = Depends(get_db),
+) -> Principal:
+    """The caller of an API route, from its bearer token (signed, expiring, user still active)."""
+    uid = request.app.state.tokens.verify(credentials.credentials) if credentials else None
+    principal = _principal_for(request, db, uid)
+    if principal is None:
+        raise HTTPException(401, detail="not authenticated: POST /api/token, then send Authorization: Bearer <token>",
+                            headers={"WWW-Authenticate": "Bearer"})
+    return principal
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def lang_of(request: Request) -> str:
+    lang = request.cookies.get(i18n.COOKIE)
+    return lang if lang in i18n.LANGUAGES else i18n.DEFAULT
+
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200):
+    lang = lang_of(request)
+    user: Principal | None = getattr(request.state, "user", None)
+    path = request.url.path
+    nav = [
+        {"href": e.href, "label": e.label, "active": path == e.href or (e.href != "/" and path.startswith(e.href))}
+        for e in _NAV
+        if user is not None and (e.action is None or can(user, e.action))
+    ]
+    ctx = {
+        "request": request,
+        "user": user,
+        "lang": lang,
+        "_": i18n.translator(lang),
+        "csrf": csrf_token(request),
+        "nav": nav,
+        "vendor_ok": request.app.state.vendor_ok,
+        "here": str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
+        **(context or {}),
+    }
+    return templates.TemplateResponse(request, template, ctx, status_code=status_code)
+
+
+def query_string(params: dict[str, Any], **changes: Any) -> str:
+    merged = {**params, **changes}
+    return urlencode({k: 1 if v is True else v for k, v in merged.items() if v not in (None, "", False)})
+
+
+def _num(value: Any, digits: int = 2) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, int):
+        return f"{value:,}"
+    try:
+        return f"{float(value):,.{digits}f}"
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _plain(value: Any) -> str:
+    """A number for a form field: no thousands separator, no exponent, up to 6 decimals (so that
+    submitting a form unchanged gives back the stored figure, not a rounded one)."""
+    if value is None or value == "":
+        return ""
+    try:
+        text = f"{float(value):.6f}"
+    except (TypeError, ValueError):
+        return str(value)
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+templates.env.filters["num"] = _num
+templates.env.filters["plain"] = _plain
+templates.env.globals["qs"] = query_string
+templates.env.globals["role_names"] = ROLE_NAMES
+templates.env.globals["can"] = can
+# chain taxonomy levels and node kinds as stored (ChainNode.level / .kind) → Chinese labels (msgids)
+templates.env.globals["level_names"] = {
+    "system": "体系", "cluster": "集群", "chain": "产业链", "segment": "环节", "node": "节点",
+}
+# enterprise ownership codes as stored (Enterprise.ownership) → Chinese labels (msgids)
+templates.env.globals["ownership_names"] = {
+    "state": "国有", "collective": "集体", "private": "民营", "joint": "联营",
+    "foreign": "外商投资", "hmt": "港澳台投资",
+}
+templates.env.globals["kind_names"] = {
+    "key": "重点", "incubating": "孵化", "leading": "先导", "pillar": "主导", "advantage": "优势", "future": "未来",
+}

@@ -1,0 +1,13 @@
+"""Regions: towns, development zones and parks."""
+
+from qunlian.platform.registry import Capability, NavEntry
+
+CAPABILITY = Capability(
+    name="regions",
+    title="镇街道",
+    package="qunlian.regions",
+    models="qunlian.regions.models",
+    routers=("qunlian.regions.web:router",),
+    nav=(NavEntry("/towns", "镇街道", None, order=20),),
+    docs="web.md",
+)

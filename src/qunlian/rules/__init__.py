@@ -1,1 +1,0 @@
-"""Rule sets as data: strict schemas, dated YAML presets with sources, and their loader."""

@@ -1,1 +1,0 @@
-"""Operational store: SQLAlchemy models, sessions, Alembic migrations."""

@@ -1,0 +1,286 @@
+"""Entering actuals: one at a time or from a file, validated all-or-nothing, with revision history.
+
+A correction never overwrites: the old row is marked superseded and stays, the new row carries the
+next revision number, who entered it and when.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from qunlian.targets.lookup import (
+    convert_to_unit,
+    find_indicators,
+    get_plan,
+    indicators_of,
+    lookup_town,
+    plan_towns,
+    plan_years,
+)
+from qunlian.core.errors import Problem, ValidationFailed
+from qunlian.core.periods import Period, PeriodError
+from qunlian.core.units import UnitError
+from qunlian.platform.db import audit
+from qunlian.regions.models import Town
+from qunlian.targets.models import Actual, Indicator, Plan, Target
+
+COLUMNS = {
+    "indicator": ("indicator", "指标", "指标名称", "指标代码"),
+    "period": ("period", "期间", "时期", "报告期"),
+    "value": ("value", "数值", "实际值", "值"),
+    "unit": ("unit", "单位"),
+    "town": ("town", "镇街道", "镇(街道)", "镇（街道）", "地区"),
+    "cumulative": ("cumulative", "累计", "是否累计"),
+    "source": ("source", "来源", "数据来源"),
+}
+_TRUE = {"1", "true", "yes", "y", "是", "累计", "t"}
+_FALSE = {"", "0", "false", "no", "n", "否", "当期", "f"}
+
+
+@dataclass
+class ActualInput:
+    indicator: str
+    period: str
+    value: Any
+    unit: str | None = None
+    town: str | None = None
+    cumulative: Any = False
+    source: str | None = None
+    row: int | None = None  # spreadsheet row, for messages
+
+
+@dataclass
+class _Checked:
+    indicator: Indicator
+    period: Period
+    value: float
+    town: Town | None
+    cumulative: bool
+    source: str
+    original: str
+
+
+def _validate(session: Session, plan: Plan, item: ActualInput, file: str | None,
+              default_source: str) -> tuple[_Checked | None, list[Problem]]:
+    probs: list[Problem] = []
+
+    def bad(message: str, fix: str, column: str, value: Any = None) -> None:
+        probs.append(Problem(message, fix, file=file, row=item.row, column=column, value=value))
+
+    inds = find_indicators(session, plan, str(item.indicator or "").strip())
+    ind = None
+    if not inds:
+        bad(f"规划 {plan.code} 中没有这个指标", "填写指标代码或规划中印的指标名称（qunlian targets status 可列出）",
+            "indicator", item.indicator)
+    elif len(inds) > 1:
+        # the same name in a plan's main table and in its town decomposition (003 附件1 / 附件3):
+        # a town figure goes to the decomposed one, a city figure to the main one
+        decomposed = {i.id for i in inds if session.scalar(
+            select(Target.id).where(Target.indicator_id == i.id, Target.town_id.is_not(None)).limit(1))}
+        want_town = item.town not in (None, "", "全市")
+        narrowed = [i for i in inds if (i.id in decomposed) == want_town]
+        if len(narrowed) == 1:
+            ind = narrowed[0]
+        else:
+            bad("指标名称对应多个指标", "改填指标代码：" + "、".join(i.code for i in inds), "indicator", item.indicator)
+    else:
+        ind = inds[0]
+
+    period = None
+    try:
+        period = Period.parse(item.period)
+    except PeriodError as exc:
+        bad(str(exc), "写成 2023、2023Q1 或 2023-03", "period", item.period)
+    if period is not None:
+        lo, hi = plan_years(plan, indicators_of(session, plan))
+        if not lo <= period.year <= hi:
+            bad(f"期间 {period} 不在规划期内（{lo}—{hi}）", f"填写 {lo} 至 {hi} 年之间的期间", "period", item.period)
+
+    value = None
+    try:
+        value = float(str(item.value).replace(",", "").strip())
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError
+    except (TypeError, ValueError):
+        bad("数值不是数字", "填写数字，不带单位", "value", item.value)
+
+    if ind is not None and value is not None and item.unit not in (None, ""):
+        try:
+            value = convert_to_unit(value, str(item.unit), ind.unit)
+        except UnitError as exc:
+            bad(f"单位与指标单位 {ind.unit} 不同且不能换算：{exc}", f"按 {ind.unit} 填写", "unit", item.unit)
+
+    town = None
+    if item.town not in (None, "", "全市"):
+        town = lookup_town(session, str(item.town))
+        in_plan = {t.id for t in plan_towns(session, plan)}
+        if town is None:
+            bad("未知镇街道", "填写镇街道名称，如 当湖街道", "town", item.town)
+        elif town.id not in in_plan:
+            bad(f"规划 {plan.code} 的目标未分解到 {town.name}",
+                "该规划只接受全市数值；镇街道数值请录入有分解目标的规划" if not in_plan
+                else "可用：" + "、".join(t.name for t in plan_towns(session, plan)), "town", item.town)
+            town = None
+
+    cum = item.cumulative
+    if isinstance(cum, str):
+        c = cum.strip().lower()
+        if c in _TRUE:
+            cum = True
+        elif c in _FALSE:
+            cum = False
+        else:
+            bad("累计标志无法识别", "填 是/否", "cumulative", item.cumulative)
+            cum = False
+    if probs or ind is None or period is None or value is None:
+        return None, probs
+    source = (item.source or default_source or "").strip()
+    if not source:
+        bad("缺少数据来源", "填写来源，如 市统计局月报", "source")
+        return None, probs
+    return _Checked(ind, period, value, town, bool(cum) and period.kind != "year", source, str(item.value)), probs
+
+
+def _store(session: Session, c: _Checked, entered_by: str, is_estimate: bool) -> tuple[Actual, str]:
+    """Insert as a new revision; returns (row, 'added' | 'revised' | 'unchanged')."""
+    same = select(Actual).where(
+        Actual.indicator_id == c.indicator.id, Actual.period == str(c.period),
+        Actual.town_id.is_(None) if c.town is None else Actual.town_id == c.town.id,
+        Actual.cumulative == c.cumulative)
+    current = session.scalar(same.where(Actual.superseded.is_(False)))
+    if current is not None and current.value == c.value and current.source == c.source \
+            and current.is_estimate == is_estimate:
+        return current, "unchanged"
+    last_rev = session.scalar(select(func.max(Actual.revision)).where(
+        Actual.indicator_id == c.indicator.id, Actual.period == str(c.period),
+        Actual.town_id.is_(None) if c.town is None else Actual.town_id == c.town.id,
+        Actual.cumulative == c.cumulative)) or 0
+    if current is not None:
+        current.superseded = True
+    row = Actual(indicator_id=c.indicator.id, town_id=c.town.id if c.town else None, period=str(c.period),
+                 cumulative=c.cumulative, value=c.value, source=c.source, is_estimate=is_estimate,
+                 revision=last_rev + 1, superseded=False, entered_by=entered_by)
+    session.add(row)
+    session.flush()
+    return row, "revised" if current is not None else "added"
+
+
+def add_actuals(session: Session, plan_code: str, items: list[ActualInput], entered_by: str,
+                source: str = "", is_estimate: bool = False, file: str | None = None) -> dict[str, Any]:
+    """Validate every item first; store all of them or none (raises ValidationFailed)."""
+    plan = get_plan(session, plan_code)
+    checked: list[_Checked] = []
+    problems: list[Problem] = []
+    seen: dict[tuple, int | None] = {}
+    for it in items:
+        c, probs = _validate(session, plan, it, file, source)
+        problems += probs
+        if c is not None:
+            key = (c.indicator.id, str(c.period), c.town.id if c.town else None, c.cumulative)
+            if key in seen:
+                problems.append(Problem("同一指标、期间、镇街道重复出现", f"删去重复行（另见第 {seen[key]} 行）",
+                                        file=file, row=it.row, column="indicator", value=it.indicator))
+            seen[key] = it.row
+            checked.append(c)
+    if problems:
+        raise ValidationFailed(problems, summary="实际值未通过校验，未写入任何数据")
+    counts = {"added": 0, "revised": 0, "unchanged": 0}
+    rows = []
+    # everything was validated above; a database error below propagates and the caller's
+    # transaction rolls the whole batch back
+    for c in checked:
+        row, what = _store(session, c, entered_by, is_estimate)
+        counts[what] += 1
+        rows.append(row)
+    audit(session, entered_by, "targets.actuals", "plan", plan.code, file=file, **counts)
+    return {"plan": plan.code, **counts, "ids": [r.id for r in rows]}
+
+
+def add_actual(session: Session, plan_code: str, indicator: str, period: str, value: float,
+               entered_by: str, unit: str | None = None, town: str | None = None, cumulative: bool = False,
+               source: str = "", is_estimate: bool = False) -> Actual:
+    """Enter one actual (a correction becomes a new revision). Raises ValidationFailed with reasons."""
+    res = add_actuals(session, plan_code, [ActualInput(indicator, period, value, unit, town, cumulative, source)],
+                      entered_by=entered_by, source=source, is_estimate=is_estimate)
+    return session.get(Actual, res["ids"][0])  # type: ignore[return-value]
+
+
+def read_actuals_file(path: str | Path) -> list[ActualInput]:
+    """Read a CSV (UTF-8, with or without BOM) or XLSX of actuals; Chinese headers accepted."""
+    p = Path(path)
+    if p.suffix.lower() in (".xlsx", ".xlsm"):
+        from openpyxl import load_workbook
+
+        wb = load_workbook(p, read_only=True, data_only=True)
+        ws = wb.worksheets[0]
+        raw = [["" if v is None else v for v in r] for r in ws.iter_rows(values_only=True)]
+    else:
+        text = p.read_bytes().decode("utf-8-sig")
+        raw = list(csv.reader(io.StringIO(text)))
+    if not raw:
+        raise ValidationFailed([Problem("文件为空", "第一行写表头：指标,期间,数值,单位,镇街道,累计,来源", file=p.name)])
+    header = [str(h).strip() for h in raw[0]]
+    colmap: dict[str, int] = {}
+    problems = []
+    for i, h in enumerate(header):
+        for key, names in COLUMNS.items():
+            if h.lower() in [n.lower() for n in names]:
+                colmap[key] = i
+    for need in ("indicator", "period", "value"):
+        if need not in colmap:
+            problems.append(Problem(f"缺少列 {COLUMNS[need][1]}（{need}）", "在表头加上该列", file=p.name, row=1))
+    if problems:
+        raise ValidationFailed(problems, summary="实际值文件未通过校验，未写入任何数据")
+    out = []
+    for n, r in enumerate(raw[1:], start=2):
+        if not any(str(x).strip() for x in r):
+            continue
+
+        def get(k: str) -> Any:
+            i = colmap.get(k)
+            return r[i] if i is not None and i < len(r) else None
+
+        out.append(ActualInput(indicator=str(get("indicator") or ""), period=str(get("period") or ""),
+                               value=get("value"), unit=(str(get("unit")).strip() or None) if get("unit") else None,
+                               town=(str(get("town")).strip() or None) if get("town") else None,
+                               cumulative=get("cumulative") if get("cumulative") is not None else False,
+                               source=(str(get("source")).strip() or None) if get("source") else None, row=n))
+    return out
+
+
+def import_actuals(session: Session, plan_code: str, path: str | Path, entered_by: str,
+                   source: str = "", is_estimate: bool = False) -> dict[str, Any]:
+    items = read_actuals_file(path)
+    return add_actuals(session, plan_code, items, entered_by=entered_by, source=source,
+                       is_estimate=is_estimate, file=Path(path).name)
+
+
+def actual_history(session: Session, plan_code: str, indicator: str, period: str | None = None,
+                   town: str | None = None) -> list[dict[str, Any]]:
+    """Every revision of an indicator's actuals, newest first, superseded ones included."""
+    plan = get_plan(session, plan_code)
+    inds = find_indicators(session, plan, indicator)
+    if len(inds) != 1:
+        from qunlian.targets.lookup import TargetsError
+
+        raise TargetsError(f"指标 {indicator!r} 在规划 {plan_code} 中{'不存在' if not inds else '不唯一'}")
+    q = select(Actual).where(Actual.indicator_id == inds[0].id)
+    if period:
+        q = q.where(Actual.period == str(Period.parse(period)))
+    if town:
+        t = lookup_town(session, town)
+        q = q.where(Actual.town_id == (t.id if t else -1))
+    rows = session.scalars(q.order_by(Actual.period, Actual.town_id, Actual.revision.desc())).all()
+    towns = {t.id: t.name for t in session.scalars(select(Town))}
+    return [{"id": a.id, "indicator": inds[0].name, "code": inds[0].code, "period": a.period,
+             "town": towns.get(a.town_id) if a.town_id else None, "cumulative": a.cumulative, "value": a.value,
+             "unit": inds[0].unit, "source": a.source, "is_estimate": a.is_estimate, "revision": a.revision,
+             "superseded": a.superseded, "entered_by": a.entered_by,
+             "entered_at": a.entered_at.isoformat() if a.entered_at else None} for a in rows]

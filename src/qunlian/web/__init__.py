@@ -1,1 +1,0 @@
-"""FastAPI application: one router per capability; no business logic here."""
