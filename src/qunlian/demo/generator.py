@@ -39,11 +39,11 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import yaml
-from pydantic import BaseModel, ConfigDict
+from pydantic import model_validator
 
 from qunlian.core.uscc import ALPHABET, ORG_ALPHABET, WEIGHTS
 from qunlian.demo.names import FOREIGN_INVESTORS, FORTUNE500_INVESTOR, HMT_INVESTORS, AffinePermutation, build_names
+from qunlian.platform.rules import Dated, Strict, load
 
 ABOVE_SCALE_MAIN_REVENUE_WAN = 2000.0  # 规模以上工业企业: 主营业务收入 ≥ 2000 万元 since 2011 (REFERENCE §2)
 TCE_PER_WAN_KWH = 1.229  # electricity, 当量值: 0.1229 kgce per kWh
@@ -52,17 +52,13 @@ DEMO_SOURCE = "qunlian demo（虚构示例数据 invented demo data）"
 # --------------------------------------------------------------------------- calibration file
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Figure(_Strict):
+class Figure(Strict):
     value: float
     unit: str
     text: str
 
 
-class Targets(_Strict):
+class Targets(Strict):
     source: str
     year: int
     figures: dict[str, Figure]
@@ -70,7 +66,7 @@ class Targets(_Strict):
     shape: dict[str, float]
 
 
-class TownSpec(_Strict):
+class TownSpec(Strict):
     name: str
     tax_per_mu: float
     va_per_mu: float
@@ -79,21 +75,21 @@ class TownSpec(_Strict):
     size: float
 
 
-class ParkSpec(_Strict):
+class ParkSpec(Strict):
     name: str
     town: str
     kind: str
     share: float
 
 
-class TownProfile(_Strict):
+class TownProfile(Strict):
     source: str
     city_figures: dict[str, float]
     towns: list[TownSpec]
     parks: list[ParkSpec]
 
 
-class SectorSpec(_Strict):
+class SectorSpec(Strict):
     name: str
     chain: str | None
     codes: dict[str, float]
@@ -119,7 +115,7 @@ class SectorSpec(_Strict):
     towns: dict[str, float]
 
 
-class GiantSpec(_Strict):
+class GiantSpec(Strict):
     sector: str
     town: str
     output_yi: float
@@ -127,7 +123,7 @@ class GiantSpec(_Strict):
     ownership: str
 
 
-class Dynamics(_Strict):
+class Dynamics(Strict):
     macro_growth: dict[int, float]
     growth_sigma_above: float
     growth_sigma_below: float
@@ -145,16 +141,16 @@ class Dynamics(_Strict):
     event_rate: float
 
 
-class RentingOut(_Strict):
+class RentingOut(Strict):
     share_above: float
     share_below: float
     land_share: tuple[float, float]
     tenants_max: int
 
 
-class Calibration(_Strict):
-    id: str
-    version: int
+class Calibration(Dated):
+    """The shared header (id, version, effective data years = the years generated, sources), then the numbers."""
+
     division_code: str
     base_year: int
     targets: Targets
@@ -166,6 +162,14 @@ class Calibration(_Strict):
     missing: dict[str, dict[str, float]]
     renting_out: RentingOut
 
+    @model_validator(mode="after")
+    def _years(self) -> Calibration:
+        first, last = self.base_year, max(self.dynamics.macro_growth, default=self.base_year)
+        if self.effective.from_year != first or self.effective.to_year != last:
+            raise ValueError(f"effective must be {{from_year: {first}, to_year: {last}}}: base_year to the last "
+                             "year of dynamics.macro_growth (the years the demo county is generated for)")
+        return self
+
     @property
     def years(self) -> list[int]:
         return [self.base_year, *sorted(self.dynamics.macro_growth)]
@@ -174,8 +178,7 @@ class Calibration(_Strict):
 @functools.cache
 def load_calibration() -> Calibration:
     """The shipped calibration file, validated (unknown keys are errors)."""
-    text = (resources.files("qunlian.demo") / "calibration.yaml").read_text(encoding="utf-8")
-    return Calibration.model_validate(yaml.safe_load(text))
+    return load(Calibration, resources.files("qunlian.demo") / "calibration.yaml", name="demo/calibration.yaml")
 
 
 # The seven base-year figures, in display order: key, label, unit.

@@ -29,9 +29,9 @@ from sqlalchemy.orm import Session
 from qunlian.core import uscc as uscc_mod
 from qunlian.core.errors import Problem, QunlianError, ValidationFailed
 from qunlian.core.industry import get_industry
-from qunlian.core.units import Unit, UnitError, parse_unit, split_header
+from qunlian.core.units import Unit, UnitError, parse_unit
 from qunlian.enterprises import columns as C
-from qunlian.platform.tabular import HEADER_SCAN_ROWS, Table, read_table
+from qunlian.platform.tabular import Table, header_text, read_table
 from qunlian.enterprises.values import (
     CellError,
     clean,
@@ -106,10 +106,6 @@ class _Header:
     units: dict[str, str]
 
 
-def _header_text(raw: object) -> str:
-    return " ".join(str(raw).split()) if raw is not None else ""
-
-
 def _strip_unit_label(text: str) -> str:
     t = fold(text)
     for prefix in ("单位:", "单位：", "unit:", "单位"):
@@ -118,24 +114,8 @@ def _strip_unit_label(text: str) -> str:
     return t
 
 
-def _find_header_row(table: Table) -> tuple[int, list[Any]]:
-    for n, cells in table.rows[:HEADER_SCAN_ROWS]:
-        known = sum(1 for c in cells if c is not None and _bind_name(_header_text(c))[0] is not None)
-        if known >= 2:
-            return n, cells
-    return table.rows[0]
-
-
-def _bind_name(text: str) -> tuple[C.Column | None, str | None]:
-    """(column, unit text in the header) for one header cell."""
-    if not text:
-        return None, None
-    col = C.lookup(text)
-    if col is not None:
-        return col, None
-    name, unit = split_header(text)
-    col = C.lookup(name)
-    return col, unit
+def _known(text: str) -> bool:
+    return C.bind(text)[0] is not None
 
 
 def _resolve_option_units(units: dict[str, str] | None, table: Table) -> tuple[dict[str, str], list[Problem]]:
@@ -154,17 +134,17 @@ def _resolve_option_units(units: dict[str, str] | None, table: Table) -> tuple[d
 
 
 def _bind_header(table: Table, option_units: dict[str, str] | None) -> tuple[_Header, list[Problem]]:
-    row_n, cells = _find_header_row(table)
+    row_n, cells = table.header(_known)
     declared, problems = _resolve_option_units(option_units, table)
     bound: list[_Bound] = []
     by_name: dict[str, _Bound] = {}
     ignored: list[str] = []
     units: dict[str, str] = {}
     for i, raw in enumerate(cells):
-        header = _header_text(raw)
+        header = header_text(raw)
         if not header:
             continue
-        col, unit_text = _bind_name(header)
+        col, unit_text = C.bind(header)
         if col is None:
             ignored.append(header)
             continue
@@ -265,7 +245,7 @@ class _Row:
 
 def _parse_rows(table: Table, header: _Header, problems: list[Problem], progress: Progress | None) -> list[_Row]:
     rows: list[_Row] = []
-    data = [(n, cells) for n, cells in table.rows if n > header.row]
+    data = table.data_rows(header.row)
     total = len(data)
     hi = year_max()
     first_unit: dict[str, tuple[int, Unit]] = {}  # column → first row whose cell carried a unit

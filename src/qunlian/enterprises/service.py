@@ -1,5 +1,8 @@
 """The enterprises capability's public service: what other capabilities may use of it."""
 
+# the one vocabulary of enterprise-year columns and the parsing of their cells (the engines'
+# standalone readers use them as the importer does)
+from qunlian.enterprises import columns, values
 from qunlian.enterprises.figures import YearAggregate, aggregate_years, per_mu, scale_counts
 from qunlian.enterprises.queries import (
     FIGURES,
@@ -23,4 +26,5 @@ __all__ = [
     "FIGURES", "MAX_PAGE_SIZE", "SORTS", "EnterprisePage", "EnterpriseQuery", "YearAggregate", "aggregate_years",
     "enterprise_filter", "enterprise_profile", "enterprise_row", "enterprise_year_filter", "get_enterprise",
     "list_enterprises", "per_mu", "scale_counts", "scoped_enterprises", "scoped_years",
+    "columns", "values",
 ]

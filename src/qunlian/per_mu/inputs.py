@@ -1,12 +1,18 @@
 """Files in and out of a standalone evaluation: csv / xlsx / parquet enterprise-years in, one row per
 firm out, and the Excel 公示 list of a run.
 
-Headers are canonical English names (DESIGN §5) or the Chinese labels and aliases the importer knows
-(``qunlian.enterprises.columns``); a unit in brackets ("税收（元）") is converted to the internal unit.
+Files are read by the one tabular reader (``qunlian.platform.tabular``: encodings, WPS workbooks,
+size and zip-bomb limits) and named in the one column vocabulary (``enterprises.service.columns``):
+canonical English names (DESIGN §5), the Chinese labels and aliases the importer knows, and the
+columns only the engine reads (``columns.ENGINE_COLUMNS``: negative_events, founded_year, chain). A
+unit in brackets ("税收（元）") is converted to the internal unit; a header without one is taken in
+the internal unit. Cells are parsed as the importer parses them (``enterprises.service.values``).
+What is left here is the 亩均-specific mapping into one Arrow table.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,128 +20,68 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from qunlian.core.errors import Problem, ValidationFailed
-from qunlian.core.units import UnitError, convert, parse_unit, split_header
+from qunlian.core.units import UnitError, convert, parse_unit
+from qunlian.enterprises.service import columns as C
+from qunlian.enterprises.service import values as V
+from qunlian.platform.tabular import ALL_FORMATS, read_table
 
-# columns the 亩均 engine reads that are not (yet) in the importer's canonical list
-EXTRA_ALIASES = {
-    "landowner_uscc": ("土地权利人信用代码", "出租方信用代码", "landowner"),
-    "exemption": ("免评情形", "免评", "exemption"),
-    "negative_events": ("负面清单", "负面事件", "negative list"),
-    "founded_year": ("投产年份", "成立年份", "founded"),
-    "chain": ("产业链", "chain"),
-}
-TEXT = {"uscc", "name", "town", "park", "industry_code", "landowner_uscc", "exemption", "negative_events", "chain"}
-INTS = {"year", "founded_year", "tenants", "employees", "invention_patents"}
-TRUE = {"是", "1", "true", "yes", "y", "规上", "√"}
-FALSE = {"否", "0", "false", "no", "n", "规下", ""}
+# column kinds (``columns`` module docstring) read as text, as whole numbers, as 是/否
+TEXT_KINDS = {"uscc", "text", "town", "park", "industry", "ref_uscc", "exemption", "events", "label"}
+INT_KINDS = {"integer"}
+REQUIRED = ("uscc", "year")
+YEAR_MIN, YEAR_MAX = 1900, 2200
 
 
-def _canonical(header: str) -> tuple[str | None, str | None]:
-    """(canonical name, declared unit) of a header, or (None, None)."""
-    name, unit = split_header(str(header))
-    try:
-        from qunlian.enterprises.columns import lookup
+def _canonical(header: str) -> tuple[C.Column | None, str | None]:
+    """(column, declared unit) of a header, or (None, None)."""
+    return C.bind(header, engine=True)
 
-        col = lookup(name)
-        if col is not None:
-            return col.name, unit
-    except ImportError:  # pragma: no cover - importer not installed
-        pass
-    key = name.strip().lower()
-    for canon, aliases in EXTRA_ALIASES.items():
-        if key == canon or key in {a.lower() for a in aliases}:
-            return canon, unit
-    return None, None
+
+def _known(header: str) -> bool:
+    return _canonical(header)[0] is not None
 
 
 def read_input(path: str | Path) -> pa.Table:
-    """Read canonical enterprise-year columns from csv, xlsx or parquet."""
-    p = Path(path)
-    suffix = p.suffix.lower()
-    if not p.is_file():
-        raise ValidationFailed([Problem("文件不存在", file=str(p))], summary=f"无法读取 {p}")
-    if suffix == ".parquet":
-        import pyarrow.parquet as pq
-
-        raw = pq.read_table(p)
-    elif suffix == ".csv":
-        import pyarrow.csv as pcsv
-
-        raw = pcsv.read_csv(p, convert_options=pcsv.ConvertOptions(strings_can_be_null=True,
-                                                                  column_types=_csv_string_columns(p)))
-    elif suffix in (".xlsx", ".xlsm"):
-        raw = _read_xlsx(p)
-    else:
-        raise ValidationFailed([Problem(f"不支持的文件类型 {suffix}", fix="使用 .csv、.xlsx 或 .parquet", file=str(p))],
-                               summary=f"无法读取 {p}")
-    return _normalise(raw, str(p))
+    """Read canonical enterprise-year columns from csv, xlsx or parquet into one Arrow table."""
+    table = read_table(path, formats=ALL_FORMATS)
+    sheet = table.to_arrow(_known)
+    return _normalise(sheet.table, sheet.rows, table.file)
 
 
-def _csv_string_columns(p: Path) -> dict[str, pa.DataType]:
-    with p.open(encoding="utf-8-sig") as f:
-        header = f.readline().strip().split(",")
-    return {h: pa.string() for h in header if _canonical(h)[0] in TEXT}
-
-
-def _read_xlsx(p: Path) -> pa.Table:
-    from openpyxl import load_workbook
-
-    wb = load_workbook(p, read_only=True, data_only=True)
-    ws = wb.worksheets[0]
-    it = ws.iter_rows(values_only=True)
-    header = [str(h).strip() if h is not None else "" for h in next(it, [])]
-    cols: list[list[Any]] = [[] for _ in header]
-    for row in it:
-        if row is None or all(v is None for v in row):
-            continue
-        for i in range(len(header)):
-            cols[i].append(row[i] if i < len(row) else None)
-    wb.close()
-    out = {}
-    for h, vals in zip(header, cols):
-        if not h:
-            continue
-        canon = _canonical(h)[0]
-        if canon in TEXT:
-            vals = [None if v is None else str(v).strip() for v in vals]
-        try:
-            out[h] = pa.array(vals)
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            out[h] = pa.array([None if v is None else str(v) for v in vals])
-    return pa.table(out)
-
-
-def _normalise(raw: pa.Table, file: str) -> pa.Table:
+def _normalise(raw: pa.Table, rows: list[int], file: str) -> pa.Table:
     problems: list[Problem] = []
     out: dict[str, pa.Array] = {}
-    for h in raw.column_names:
-        canon, unit = _canonical(h)
-        if canon is None:
+    for i, h in enumerate(raw.column_names):
+        col, unit = _canonical(h)
+        if col is None:
             continue  # other columns are ignored
+        canon = col.name
         if canon in out:
             problems.append(Problem(f"列 {h} 与另一列都表示 {canon}", fix="删除重复的列", file=file, column=h))
             continue
-        col = raw.column(h).combine_chunks()
-        try:
-            if canon in TEXT:
-                out[canon] = pc.cast(col, pa.string())
-            elif canon == "above_scale":
-                out[canon] = _bool(col, file, h, problems)
-            else:
-                arr = _number(col, file, h, problems)
-                factor = 1.0
-                if unit is not None:
-                    from qunlian.enterprises.columns import BY_NAME
+        arr = raw.column(i).combine_chunks()
 
-                    c = BY_NAME.get(canon)
-                    if c is not None and c.unit:
-                        factor = convert(1.0, parse_unit(unit), c.unit) or 1.0
-                out[canon] = pc.multiply(arr, factor) if factor != 1.0 else arr
-                if canon in INTS:
-                    out[canon] = pc.cast(pc.round(out[canon]), pa.int64())
+        def bad(k: int, value: object, e: V.CellError, h: str = h) -> None:
+            problems.append(Problem(e.message, fix=e.fix, file=file, row=rows[k], column=h, value=value))
+
+        try:
+            if col.kind in TEXT_KINDS:
+                out[canon] = _cells(arr, _text(col), pa.string(), bad)
+            elif col.kind == "bool":
+                out[canon] = arr if pa.types.is_boolean(arr.type) else _cells(arr, V.parse_bool, pa.bool_(), bad)
+            elif col.kind == "year":
+                out[canon] = pc.cast(arr, pa.int64()) if pa.types.is_integer(arr.type) else \
+                    _cells(arr, _year, pa.int64(), bad)
+            else:
+                factor = 1.0
+                if unit is not None and col.unit:
+                    factor = convert(1.0, parse_unit(unit), col.unit) or 1.0
+                num = _number(arr, bad)
+                num = pc.multiply(num, factor) if factor != 1.0 else num
+                out[canon] = pc.cast(pc.round(num), pa.int64()) if col.kind in INT_KINDS else num
         except UnitError as exc:
             problems.append(Problem(str(exc), file=file, column=h))
-    for req in ("uscc", "year"):
+    for req in REQUIRED:
         if req not in out:
             problems.append(Problem(f"缺少必需的列 {req}", fix="加上统一社会信用代码 (uscc) 与年度 (year) 列", file=file, column=req))
     if problems:
@@ -143,41 +89,51 @@ def _normalise(raw: pa.Table, file: str) -> pa.Table:
     return pa.table(out)
 
 
-def _bool(col: pa.Array, file: str, h: str, problems: list[Problem]) -> pa.Array:
-    if pa.types.is_boolean(col.type):
-        return col
-    vals = []
-    for i, v in enumerate(col.to_pylist()):
-        if v is None:
-            vals.append(None)
-            continue
-        s = str(v).strip().lower()
-        if s in TRUE:
-            vals.append(True)
-        elif s in FALSE:
-            vals.append(False if s else None)
-        else:
-            problems.append(Problem("不是 是/否", fix="填 是 或 否", file=file, row=i + 2, column=h, value=v))
-            vals.append(None)
-    return pa.array(vals, pa.bool_())
+def _text(col: C.Column) -> Callable[[Any], Any]:
+    if col.kind == "industry":
+        return V.parse_industry_code
+    return V.parse_text
 
 
-def _number(col: pa.Array, file: str, h: str, problems: list[Problem]) -> pa.Array:
-    if pa.types.is_integer(col.type) or pa.types.is_floating(col.type) or pa.types.is_decimal(col.type):
-        return pc.cast(col, pa.float64())
-    if pa.types.is_null(col.type):
-        return pa.nulls(len(col), pa.float64())
-    vals = []
-    for i, v in enumerate(col.to_pylist()):
-        if v is None or (isinstance(v, str) and not v.strip()):
-            vals.append(None)
-            continue
+def _cells(arr: pa.Array, parse: Callable[[Any], Any], typ: pa.DataType,
+           bad: Callable[[int, object, V.CellError], None]) -> pa.Array:
+    """Parse each distinct value once (towns, years and codes repeat), then spread the results."""
+    if pa.types.is_null(arr.type):
+        return pa.nulls(len(arr), typ)
+    enc = arr.dictionary_encode() if not pa.types.is_dictionary(arr.type) else arr
+    parsed: list[Any] = []
+    failed: dict[int, V.CellError] = {}
+    for j, v in enumerate(enc.dictionary.to_pylist()):
         try:
-            vals.append(float(str(v).replace(",", "").strip()))
-        except ValueError:
-            problems.append(Problem("不是数字", fix="只填数字，单位写在表头括号里", file=file, row=i + 2, column=h, value=v))
-            vals.append(None)
-    return pa.array(vals, pa.float64())
+            parsed.append(parse(v))
+        except V.CellError as e:
+            parsed.append(None)
+            failed[j] = e
+    if failed:
+        values = enc.dictionary.to_pylist()
+        for k, j in enumerate(enc.indices.to_pylist()):
+            if j in failed:
+                bad(k, values[j], failed[j])
+    return pc.take(pa.array(parsed, typ), enc.indices)
+
+
+def _year(raw: Any) -> int | None:
+    return None if V.is_missing(raw) else V.parse_year(raw, YEAR_MIN, YEAR_MAX)
+
+
+def _quantity(raw: Any) -> float | None:
+    q = V.parse_quantity(raw)
+    if q is None:
+        return None
+    if q.unit is not None:
+        raise V.CellError(f"单元格里写了单位“{q.unit.symbol}”", "只填数字，单位写在表头括号里")
+    return q.value
+
+
+def _number(arr: pa.Array, bad: Callable[[int, object, V.CellError], None]) -> pa.Array:
+    if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type) or pa.types.is_decimal(arr.type):
+        return pc.cast(arr, pa.float64())
+    return _cells(arr, _quantity, pa.float64(), bad)
 
 
 # --------------------------------------------------------------------------- output

@@ -1,6 +1,6 @@
-"""Loading 亩均 method presets: YAML → strict schema, with errors that name file, key and reason.
+"""Loading 亩均 method presets through ``qunlian.platform.rules``: errors name file, key path, line and fix.
 
-Built-in presets live in ``qunlian/rules/presets/muni/*.yaml``; a county adds its own methods as
+Built-in presets live in ``qunlian/per_mu/presets/*.yaml``; a county adds its own methods as
 YAML files in ``<data dir>/methods/muni/`` (or passes a file path). Two versions of the same method
 (same ``method`` family) whose effective periods overlap are refused.
 """
@@ -11,102 +11,28 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import ValidationError
-
-from qunlian.core.errors import Problem, ValidationFailed
+from qunlian.core.errors import Problem
 from qunlian.per_mu.schema import Method
+from qunlian.platform import rules
 
 PRESETS = Path(__file__).parent / "presets"
+FORMAT_DOC = "docs/muni.md"
 
 
-class MethodError(ValidationFailed):
+class MethodError(rules.RulesError):
     """A method file was refused. Carries one Problem per (file, key, reason)."""
 
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    pass
-
-
-def _no_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
-        seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
-
-
-def _key(loc: tuple[Any, ...], data: Any) -> str:
-    """'parts[0].indicators[2].weight' — with the indicator/part code where one is known."""
-    out = ""
-    node = data
-    for part in loc:
-        if isinstance(part, int):
-            label = f"[{part}]"
-            if isinstance(node, list) and 0 <= part < len(node) and isinstance(node[part], dict):
-                ident = node[part].get("code") or node[part].get("id") or node[part].get("grade")
-                if ident:
-                    label = f"[{part}:{ident}]"
-            out += label
-        else:
-            out += ("." if out else "") + str(part)
-        try:
-            node = node[part]
-        except (KeyError, IndexError, TypeError):
-            node = None
-    return out or "(top level)"
+    kind = "方法文件"
 
 
 def parse_method(data: Any, file: str) -> Method:
-    if not isinstance(data, dict):
-        raise MethodError([Problem("方法文件的顶层必须是键值表 (mapping)", file=file)], summary=f"方法文件 {file} 被拒绝")
-    try:
-        return Method.model_validate(data)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = tuple(err.get("loc", ()))
-            key = _key(loc, data)
-            msg = err.get("msg", "invalid")
-            if err.get("type") == "extra_forbidden":
-                msg = "unknown key 未知的键"
-            problems.append(
-                Problem(f"键 {key}：{msg}", fix=_fix(err), file=file, column=None, value=err.get("input") if err.get("type") != "extra_forbidden" else None)
-            )
-        raise MethodError(problems, summary=f"方法文件 {file} 被拒绝") from None
-
-
-def _fix(err: dict) -> str:
-    t = err.get("type", "")
-    if t == "extra_forbidden":
-        return "删除该键或检查拼写（见 docs/muni.md 的方法格式）"
-    if t.startswith("float") or t.startswith("int"):
-        return "填写数字（不加引号、不带单位）"
-    if t == "literal_error":
-        return "使用列出的取值之一"
-    if t == "missing":
-        return "补上这个必填键"
-    return ""
+    """A method from parsed YAML (a dict); errors name the file and the key path (``parts[0:above].…``)."""
+    return rules.validate(Method, data, file, error=MethodError, doc=FORMAT_DOC)
 
 
 def load_method(path: str | Path) -> Method:
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise MethodError([Problem(f"无法读取方法文件：{exc.strerror}", file=str(p))], summary=f"方法文件 {p} 被拒绝") from None
-    try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - SafeLoader subclass
-    except yaml.YAMLError as exc:
-        raise MethodError([Problem(f"YAML 格式错误：{exc}", file=str(p))], summary=f"方法文件 {p} 被拒绝") from None
-    return parse_method(data, str(p))
+    """A method file: strict YAML (no repeated keys) against the strict schema."""
+    return rules.load(Method, Path(path), error=MethodError, doc=FORMAT_DOC)
 
 
 def check_overlaps(methods: Iterable[tuple[Method, str]]) -> None:
@@ -116,13 +42,14 @@ def check_overlaps(methods: Iterable[tuple[Method, str]]) -> None:
     for i, (a, fa) in enumerate(items):
         for b, fb in items[i + 1 :]:
             if a.id == b.id:
-                problems.append(Problem(f"键 id：方法 id {a.id!r} 重复（另见 {fa}）", fix="每个版本使用不同的 id", file=fb))
+                problems.append(Problem(f"方法 id {a.id!r} 重复（另见 {fa}）", fix="每个版本使用不同的 id", file=fb, column="id"))
             elif a.method == b.method and a.effective.overlaps(b.effective):
                 problems.append(
                     Problem(
-                        f"键 effective：方法 {b.method} 的版本 {b.version} 的有效期与版本 {a.version}（{fa}）重叠",
+                        f"方法 {b.method} 的版本 {b.version} 的有效期与版本 {a.version}（{fa}）重叠",
                         fix="调整 effective.from_year / to_year，使同一方法的各版本有效期互不重叠",
                         file=fb,
+                        column="effective",
                     )
                 )
     if problems:

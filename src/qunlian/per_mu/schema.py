@@ -2,7 +2,8 @@
 
 A method is data: a dated YAML preset with an id, a version, the data years it applies to, and the
 sources it comes from. Every key is checked; an unknown or misplaced key, a weight that is not a
-number, overlapping class cut-offs … are errors, never ignored (``extra="forbid"``, ``strict=True``).
+number, overlapping class cut-offs … are errors, never ignored (``qunlian.platform.rules.StrictValues``:
+``extra="forbid"``, ``strict=True``). The header (id, version, effective, sources) is the shared ``Dated``.
 
 Vocabulary (see docs/muni.md for a worked example):
 
@@ -21,10 +22,11 @@ Vocabulary (see docs/muni.md for a worked example):
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
+
+from qunlian.platform.rules import Dated, StrictValues
 
 # Numeric canonical enterprise-year columns (DESIGN §5) an indicator may divide.
 NumericColumn = Literal[
@@ -55,42 +57,7 @@ NegativeRule = Literal["allow", "zero_points", "exclude"]
 CODE_PATTERN = r"^[a-z][a-z0-9_]*$"
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-class Source(Strict):
-    """Where a method's numbers come from, so that a user can check them."""
-
-    title: str
-    publisher: str | None = None
-    url: str | None = None
-    published: dt.date | None = None
-    note: str | None = None
-
-
-class Period(Strict):
-    """The data years a version applies to (inclusive); ``to_year`` empty = open-ended."""
-
-    from_year: int = Field(ge=1990, le=2100)
-    to_year: int | None = Field(default=None, ge=1990, le=2100)
-
-    @model_validator(mode="after")
-    def _order(self) -> Period:
-        if self.to_year is not None and self.to_year < self.from_year:
-            raise ValueError(f"to_year {self.to_year} is before from_year {self.from_year}")
-        return self
-
-    def contains(self, year: int) -> bool:
-        return self.from_year <= year and (self.to_year is None or year <= self.to_year)
-
-    def overlaps(self, other: Period) -> bool:
-        a_end = self.to_year if self.to_year is not None else 10**6
-        b_end = other.to_year if other.to_year is not None else 10**6
-        return self.from_year <= b_end and other.from_year <= a_end
-
-
-class Derived(Strict):
+class Derived(StrictValues):
     """A benchmark computed from the peer group (the firms of the same part)."""
 
     stat: Literal["mean", "median", "aggregate"]  # aggregate = Σ numerator ÷ Σ denominator
@@ -98,7 +65,7 @@ class Derived(Strict):
     factor: float = Field(default=1.0, gt=0)
 
 
-class Benchmark(Strict):
+class Benchmark(StrictValues):
     fixed: float | None = Field(default=None, gt=0)
     derived: Derived | None = None
 
@@ -109,14 +76,14 @@ class Benchmark(Strict):
         return self
 
 
-class MinMax(Strict):
+class MinMax(StrictValues):
     """旌德-style min–max scoring: weight × (base + span × (x − min)/(max − min)) / 100."""
 
     base: float = 20.0
     span: float = 80.0
 
 
-class DataRules(Strict):
+class DataRules(StrictValues):
     """What a missing value, a zero denominator and a negative value lead to.
 
     missing:          zero_points | group_mean_points (the part's average points of that indicator,
@@ -130,7 +97,7 @@ class DataRules(Strict):
     negative_value: NegativeRule
 
 
-class Indicator(Strict):
+class Indicator(StrictValues):
     code: str = Field(pattern=CODE_PATTERN)
     name: str
     unit: str
@@ -164,7 +131,7 @@ class Indicator(Strict):
         return self
 
 
-class Selector(Strict):
+class Selector(StrictValues):
     """Which firms a part evaluates. Empty fields match every firm."""
 
     above_scale: bool | None = None
@@ -178,20 +145,20 @@ class Selector(Strict):
         return self
 
 
-class TenantDeduction(Strict):
+class TenantDeduction(StrictValues):
     """Points taken off for renting land out (温岭 2022): per tenant count of the landowner."""
 
     first_tenant: float = Field(ge=0)
     each_further_tenant: float = Field(ge=0)
 
 
-class Cutoff(Strict):
+class Cutoff(StrictValues):
     grade: str = Field(min_length=1, max_length=8)
     min_score: float | None = None  # by: score — score ≥ min_score; the last cut-off has none
     top_share: float | None = Field(default=None, gt=0, le=1)  # by: rank_share — rank ÷ n ≤ top_share
 
 
-class Grades(Strict):
+class Grades(StrictValues):
     """Class cut-offs, best class first."""
 
     by: Literal["score", "rank_share"]
@@ -236,7 +203,7 @@ class Grades(Strict):
         return [c.grade for c in self.cutoffs]
 
 
-class Part(Strict):
+class Part(StrictValues):
     """One sub-method, e.g. 规上 or 规下 ≥ 3 亩."""
 
     id: str = Field(pattern=CODE_PATTERN)
@@ -261,7 +228,7 @@ class Part(Strict):
         return own if own is not None else getattr(self.data_rules, which)
 
 
-class Exclusion(Strict):
+class Exclusion(StrictValues):
     """A reason a firm may be left out (江山 2023 draft: new firms, firms under construction, relocations).
 
     The firm is excluded when its ``exemption`` column equals ``code``, or, with
@@ -273,11 +240,11 @@ class Exclusion(Strict):
     founded_within_years: int | None = Field(default=None, ge=1)
 
 
-class Scope(Strict):
+class Scope(StrictValues):
     exclusions: list[Exclusion] = Field(default_factory=list)
 
 
-class Tenants(Strict):
+class Tenants(StrictValues):
     """How firms renting on another firm's land (column ``landowner_uscc``) are treated.
 
     separate:         evaluated on their own figures
@@ -288,14 +255,14 @@ class Tenants(Strict):
     mode: Literal["separate", "merge", "landowner_grade"]
 
 
-class NegativeList(Strict):
+class NegativeList(StrictValues):
     """Events in the year (column ``negative_events``, kinds separated by ';') that cap the class (昌乐)."""
 
     kinds: list[str] = Field(min_length=1)
     cap_grade: str
 
 
-class Measure(Strict):
+class Measure(StrictValues):
     """A differentiated policy for some classes (REFERENCE §1). Amount per year = rate × basis column.
 
     The rate's unit must make the product 万元: e.g. 元/千瓦时 × 万千瓦时 = 万元.
@@ -319,32 +286,36 @@ class Measure(Strict):
         return self
 
 
-class HighEnergyLowEfficiency(Strict):
+class HighEnergyLowEfficiency(StrictValues):
     """高耗低效: energy use at or above a floor and value added per tce below a ceiling."""
 
     min_energy_tce: float = Field(ge=0)
     max_value_added_per_tce: float = Field(gt=0)
 
 
-class Remediation(Strict):
+class Remediation(StrictValues):
     """Who enters the 整治 ledger."""
 
     grades: list[str] = Field(default_factory=list)
     high_energy_low_efficiency: HighEnergyLowEfficiency | None = None
 
 
-class Warnings(Strict):
+class Warnings(StrictValues):
     margin_points: float = Field(ge=0)  # within this many points above a class boundary
 
 
-class Method(Strict):
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")  # preset id, e.g. zj-huangyan-2022
+class Method(Dated):
+    """A method version: the shared header (id, version, effective data years, sources) and the rules.
+
+    id: preset id, e.g. zj-huangyan-2022; version: a string ("2022"); effective: the data years it
+    applies to; sources: at least one (``qunlian.platform.rules.Source``).
+    """
+
+    model_config = ConfigDict(strict=True, frozen=True)
+
     method: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")  # method family, e.g. zj-huangyan
-    version: str
     title: str
     region: str
-    effective: Period
-    sources: list[Source] = Field(min_length=1)
     scope: Scope = Field(default_factory=Scope)
     tenants: Tenants
     parts: list[Part] = Field(min_length=1)

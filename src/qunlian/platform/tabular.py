@@ -1,12 +1,26 @@
-"""Safe reading of uploaded spreadsheets (.xlsx, .csv) into rows, refusing what should not be parsed.
+"""The one tabular reader: spreadsheets and tables (.xlsx, .csv, .parquet) into rows, safely.
+
+Every importer and the engines' standalone modes read files through ``read_table``. It returns a
+``Table``: the sheet's rows as raw cell values with the row numbers a user sees (for problems that
+say where), plus, through ``Table.header`` and ``Table.to_arrow``, the header row and the columns
+under it as Arrow arrays (a parquet file keeps its stored types).
+
+- .csv: UTF-8 with or without BOM, else GB18030 (a superset of GBK, what Excel/WPS write on a
+  Chinese Windows), noted in ``Table.notes``; comma or tab separated.
+- .xlsx (and .xlsm where the caller allows it): the first or the named sheet, values not formulas,
+  including what WPS writes (inline strings, no shared-strings part, no or wrong dimension, cells
+  without references).
+- .parquet: only where the caller allows it (``formats=ALL_FORMATS``; uploads take .xlsx and .csv).
 
 Checks run before any parsing:
 - the file size (default 50 MB, env QUNLIAN_MAX_UPLOAD_MB);
-- the extension (.xlsx, .csv only);
+- the extension (``formats``; uploads: .xlsx, .csv only);
 - for .xlsx: that it is a zip with a workbook inside, and, from the zip directory alone, the number
   of entries, the total uncompressed size and the compression ratio (a "zip bomb" is refused without
   inflating anything). Python's zipfile never inflates an entry beyond the size its directory
-  declares, so the declared sizes bound the work that openpyxl can be made to do.
+  declares, so the declared sizes bound the work that openpyxl can be made to do;
+- for .parquet: from the footer alone, the number of cells and the uncompressed size and ratio;
+  after reading, dictionary-encoded columns are decoded only if their decoded size stays in bounds.
 
 Every refusal is a ValidationFailed carrying one Problem that says what is wrong and how to fix it.
 """
@@ -18,34 +32,117 @@ import hashlib
 import io
 import os
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qunlian.core.errors import Problem, ValidationFailed
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 DEFAULT_MAX_UPLOAD_MB = 50.0
 MAX_ZIP_ENTRIES = 2_000  # a workbook has a few dozen parts
 MAX_UNZIPPED_BYTES = 1_024 * 1024 * 1024  # 1 GiB of XML is far beyond any county sheet
 MAX_RATIO = 200  # sheet XML compresses 5–30×, even very repetitive sheets stay below 200×
 RATIO_MIN_BYTES = 1024 * 1024  # small parts may compress extremely well; only large ones are judged
-SUPPORTED = (".xlsx", ".csv")
+MAX_PARQUET_CELLS = 50_000_000  # rows × columns, bounds the decoded size; a county has tens of thousands of firms
+SUPPORTED = (".xlsx", ".csv")  # uploads and the enterprise-years importer
+ALL_FORMATS = (".xlsx", ".xlsm", ".csv", ".parquet")  # standalone engine modes (local files)
 HEADER_SCAN_ROWS = 10  # a title row or two above the header is common in government sheets
+
+Row = tuple[int, list[Any]]
+
+
+def header_text(raw: object) -> str:
+    """A header cell as text: line breaks and runs of blanks become one blank (WPS wraps long headers)."""
+    return " ".join(str(raw).split()) if raw is not None else ""
+
+
+@dataclass
+class Arrowed:
+    """The columns under a table's header as Arrow, with the row number of each data row."""
+
+    header_row: int
+    table: pa.Table  # one column per non-blank header, named as printed (names may repeat)
+    rows: list[int]  # row number (as a user sees it) of each row of ``table``
 
 
 @dataclass
 class Table:
-    """A sheet as rows of raw cell values. Row numbers are as a user sees them (first row = 1)."""
+    """A sheet as rows of raw cell values. Row numbers are as a user sees them (first row = 1).
+
+    For a parquet file ``arrow`` holds the columns as stored; ``rows`` is then made from it on first
+    use, with the column names as row 1.
+    """
 
     file: str  # file name as shown to the user
-    sheet: str  # sheet name; for CSV the file stem (what Excel shows on the tab)
-    rows: list[tuple[int, list[Any]]]  # (row number, cell values), blank rows dropped
+    sheet: str  # sheet name; for CSV and parquet the file stem (what Excel shows on the tab)
+    _rows: list[Row] | None  # (row number, cell values), blank rows dropped
     sha256: str
     size: int
     notes: list[str] = field(default_factory=list)
+    arrow: pa.Table | None = None  # parquet: the stored columns
+
+    @property
+    def rows(self) -> list[Row]:
+        if self._rows is None:
+            assert self.arrow is not None
+            names: list[Any] = list(self.arrow.column_names)
+            body = self.arrow.to_pylist()
+            self._rows = [(1, names)] + [(i + 2, [r[n] for n in self.arrow.column_names])
+                                         for i, r in enumerate(body)]
+        return self._rows
 
     def problem(self, message: str, fix: str = "", **kw: Any) -> Problem:
         return Problem(message=message, fix=fix, file=self.file, sheet=self.sheet, **kw)
+
+    def header(self, is_known: Callable[[str], bool] | None = None) -> Row:
+        """The header row: among the first HEADER_SCAN_ROWS rows, the first naming at least two known
+        columns (``is_known(header_text)``), else the first row. Title rows above it are skipped."""
+        if self.arrow is not None:
+            return 1, list(self.arrow.column_names)
+        if is_known is not None:
+            for n, cells in self.rows[:HEADER_SCAN_ROWS]:
+                if sum(1 for c in cells if c is not None and is_known(header_text(c))) >= 2:
+                    return n, cells
+        return self.rows[0]
+
+    def data_rows(self, header_row: int) -> list[Row]:
+        """The rows under the header."""
+        return [(n, cells) for n, cells in self.rows if n > header_row]
+
+    def to_arrow(self, is_known: Callable[[str], bool] | None = None) -> Arrowed:
+        """The columns under the header (``header(is_known)``) as Arrow.
+
+        parquet: the stored columns and types. csv: strings. xlsx: each column's cells as Arrow
+        infers them (numbers, dates …), as strings where a column mixes kinds. Blank headers dropped.
+        """
+        import pyarrow as pa
+
+        if self.arrow is not None:
+            return Arrowed(1, self.arrow, list(range(2, self.arrow.num_rows + 2)))
+        header_row, cells = self.header(is_known)
+        body = self.data_rows(header_row)
+        names: list[str] = []
+        arrays: list[pa.Array] = []
+        for i, raw in enumerate(cells):
+            name = header_text(raw)
+            if not name:
+                continue
+            names.append(name)
+            arrays.append(_column_array([row[i] if i < len(row) else None for _, row in body]))
+        return Arrowed(header_row, pa.Table.from_arrays(arrays, names=names), [n for n, _ in body])
+
+
+def _column_array(values: list[Any]) -> pa.Array:
+    import pyarrow as pa
+
+    try:
+        return pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        return pa.array([None if v is None else str(v) for v in values], pa.string())
 
 
 def max_upload_bytes() -> int:
@@ -62,7 +159,7 @@ def _refuse(file: str, message: str, fix: str, sheet: str | None = None) -> Vali
                             summary="文件未被接受，未写入任何数据")
 
 
-def check_file(path: Path, *, max_bytes: int | None = None) -> int:
+def check_file(path: Path, *, max_bytes: int | None = None, formats: tuple[str, ...] = SUPPORTED) -> int:
     """Size and extension checks that need no parsing. Returns the size in bytes."""
     name = path.name
     if not path.exists():
@@ -79,9 +176,10 @@ def check_file(path: Path, *, max_bytes: int | None = None) -> int:
             "管理员可用环境变量 QUNLIAN_MAX_UPLOAD_MB 调整上限",
         )
     ext = path.suffix.lower()
-    if ext not in SUPPORTED:
+    if ext not in formats:
+        accepted = "、".join(formats)
         hint = "用 Excel/WPS 另存为 .xlsx 格式（Excel 工作簿）" if ext in (".xls", ".xlsm", ".xlsb", ".et", ".ods") \
-            else "请上传 .xlsx（Excel 工作簿）或 .csv 文件"
+            else ("请上传 .xlsx（Excel 工作簿）或 .csv 文件" if formats == SUPPORTED else f"使用 {accepted} 文件")
         raise _refuse(name, f"不支持的文件类型 {ext or '（无扩展名）'} / unsupported file type", hint)
     return size
 
@@ -121,33 +219,72 @@ def check_xlsx_container(path: Path) -> None:
                       f"确认选对了文件，或{resave}")
 
 
+def check_parquet(path: Path) -> None:
+    """Refuse a .parquet that is not one, or whose footer describes more than we would decode."""
+    import pyarrow.parquet as pq
+
+    name = path.name
+    import pyarrow as pa
+
+    try:
+        meta = pq.ParquetFile(path).metadata
+    except (pa.ArrowException, OSError, ValueError) as exc:  # ArrowInvalid for what is not parquet
+        raise _refuse(name, f"不是有效的 parquet 文件（{type(exc).__name__}: {exc}）/ not a parquet file",
+                      "确认选对了文件；或另存为 .csv（UTF-8）或 .xlsx") from None
+    cells = meta.num_rows * max(meta.num_columns, 1)
+    if cells > MAX_PARQUET_CELLS:
+        raise _refuse(name, f"文件有 {meta.num_rows} 行 × {meta.num_columns} 列，超过上限 {MAX_PARQUET_CELLS} 个单元格",
+                      "只保留需要的列，或把数据拆成几个文件")
+    total = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    packed = path.stat().st_size
+    if total > MAX_UNZIPPED_BYTES:
+        raise _refuse(name, f"文件解压后达 {total / 1048576:.0f} MB，超过上限 {MAX_UNZIPPED_BYTES // 1048576} MB，"
+                            "疑似压缩炸弹 / zip bomb suspected", "把数据拆成几个文件；若文件来源不明，请勿打开")
+    if total >= RATIO_MIN_BYTES and total > MAX_RATIO * max(packed, 1):
+        raise _refuse(name, f"文件整体压缩比异常（{total // max(packed, 1)}:1），疑似压缩炸弹 / zip bomb suspected",
+                      "若文件来源可靠，请另存为 .csv 或 .xlsx；若来源不明，请勿打开")
+
+
 def read_table(path: str | os.PathLike[str], *, sheet: str | None = None, max_bytes: int | None = None,
-               filename: str | None = None) -> Table:
-    """Read the first (or the named) sheet of an .xlsx, or a .csv, after the safety checks.
+               filename: str | None = None, formats: tuple[str, ...] = SUPPORTED) -> Table:
+    """Read the first (or the named) sheet of an .xlsx, or a .csv (or a .parquet), after the safety checks.
 
     filename: the name to show in messages when the path is a temporary copy (web uploads).
+    formats: the extensions accepted (default: what uploads take, .xlsx and .csv; ``ALL_FORMATS`` adds
+    .xlsm and .parquet for local files of the engines' standalone modes).
     """
     p = Path(path)
+    one_sheet = p.suffix.lower() in (".csv", ".parquet")
     try:
-        size = check_file(p, max_bytes=max_bytes)
+        size = check_file(p, max_bytes=max_bytes, formats=formats)
         table = _read(p, size, sheet)
     except ValidationFailed as exc:
         if filename:
-            shown = Path(filename).stem if p.suffix.lower() == ".csv" else None
+            shown = Path(filename).stem if one_sheet else None
             exc.problems = [replace(pr, file=filename, sheet=shown if shown and pr.sheet == p.stem else pr.sheet)
                             for pr in exc.problems]
         raise
     if filename:
         table.file = filename
-        if p.suffix.lower() == ".csv":
+        if one_sheet:
             table.sheet = Path(filename).stem
     return table
 
 
 def _read(p: Path, size: int, sheet: str | None) -> Table:
+    ext = p.suffix.lower()
+    if ext == ".parquet":
+        check_parquet(p)
+        table = _read_parquet(p, size)
+        if sheet and sheet != table.sheet:
+            table.notes.append(f"parquet 文件只有一个表，已忽略工作表选项 {sheet!r}")
+        if table.arrow is not None and table.arrow.num_columns:
+            return table
+        raise ValidationFailed([table.problem("文件里没有任何列 / no columns", "每列一个字段，列名如 uscc、year、tax_wan")],
+                               summary="文件未被接受，未写入任何数据")
     data = p.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
-    if p.suffix.lower() == ".csv":
+    if ext == ".csv":
         table = _read_csv(p, data, digest, size)
         if sheet and sheet != table.sheet:
             table.notes.append(f"CSV 文件只有一个表，已忽略工作表选项 {sheet!r}")
@@ -184,7 +321,7 @@ def _read_csv(p: Path, data: bytes, digest: str, size: int) -> Table:
                 rows.append((n, cells))
     except csv.Error as exc:
         raise _refuse(p.name, f"CSV 格式错误：{exc}", "检查引号是否成对；可用 Excel 打开后另存为 CSV UTF-8") from None
-    return Table(file=p.name, sheet=p.stem, rows=rows, sha256=digest, size=size, notes=notes)
+    return Table(file=p.name, sheet=p.stem, _rows=rows, sha256=digest, size=size, notes=notes)
 
 
 def _read_xlsx(p: Path, data: bytes, digest: str, size: int, sheet: str | None) -> Table:
@@ -221,6 +358,40 @@ def _read_xlsx(p: Path, data: bytes, digest: str, size: int, sheet: str | None) 
         except Exception as exc:
             raise _refuse(p.name, f"读取工作表时出错（{type(exc).__name__}: {exc}）",
                           "用 Excel/WPS 打开后另存为 .xlsx 再上传", sheet=ws.title) from None
-        return Table(file=p.name, sheet=ws.title, rows=rows, sha256=digest, size=size)
+        return Table(file=p.name, sheet=ws.title, _rows=rows, sha256=digest, size=size)
     finally:
         wb.close()
+
+
+def _read_parquet(p: Path, size: int) -> Table:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    digest = hashlib.sha256()
+    with p.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    try:
+        pf = pq.ParquetFile(p)
+        strings = [f.name for f in pf.schema_arrow if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+                   or pa.types.is_binary(f.type)]
+        # string columns stay dictionary-encoded until their decoded size is known to be sane
+        raw = pq.read_table(p, read_dictionary=strings)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise _refuse(p.name, f"读取 parquet 文件时出错（{type(exc).__name__}: {exc}）",
+                      "另存为 .csv（UTF-8）或 .xlsx 再试") from None
+    decoded = 0
+    for col in raw.columns:
+        if pa.types.is_dictionary(col.type):
+            for chunk in col.chunks:
+                lengths = pc.binary_length(chunk.dictionary)
+                decoded += pc.sum(pc.take(lengths, chunk.indices)).as_py() or 0
+        else:
+            decoded += col.nbytes
+    if decoded > MAX_UNZIPPED_BYTES:
+        raise _refuse(p.name, f"文件解码后达 {decoded / 1048576:.0f} MB，超过上限 {MAX_UNZIPPED_BYTES // 1048576} MB，"
+                              "疑似压缩炸弹 / zip bomb suspected", "把数据拆成几个文件；若文件来源不明，请勿打开")
+    arrays = [pc.cast(c, c.type.value_type) if pa.types.is_dictionary(c.type) else c for c in raw.columns]
+    table = pa.Table.from_arrays(arrays, names=raw.column_names)
+    return Table(file=p.name, sheet=p.stem, _rows=None, sha256=digest.hexdigest(), size=size, arrow=table)

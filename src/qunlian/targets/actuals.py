@@ -6,8 +6,6 @@ next revision number, who entered it and when.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +22,9 @@ from qunlian.targets.lookup import (
     plan_towns,
     plan_years,
 )
+from qunlian.platform.tabular import header_text, read_table
 from qunlian.core.errors import Problem, ValidationFailed
+from qunlian.core.messages import N_, Joined, Message
 from qunlian.core.periods import Period, PeriodError
 from qunlian.core.units import UnitError
 from qunlian.platform.db import audit
@@ -77,7 +77,8 @@ def _validate(session: Session, plan: Plan, item: ActualInput, file: str | None,
     inds = find_indicators(session, plan, str(item.indicator or "").strip())
     ind = None
     if not inds:
-        bad(f"规划 {plan.code} 中没有这个指标", "填写指标代码或规划中印的指标名称（qunlian targets status 可列出）",
+        bad(Message("规划 %(plan)s 中没有这个指标", plan=plan.code),
+            N_("填写指标代码或规划中印的指标名称（qunlian targets status 可列出）"),
             "indicator", item.indicator)
     elif len(inds) > 1:
         # the same name in a plan's main table and in its town decomposition (003 附件1 / 附件3):
@@ -89,7 +90,8 @@ def _validate(session: Session, plan: Plan, item: ActualInput, file: str | None,
         if len(narrowed) == 1:
             ind = narrowed[0]
         else:
-            bad("指标名称对应多个指标", "改填指标代码：" + "、".join(i.code for i in inds), "indicator", item.indicator)
+            bad(N_("指标名称对应多个指标"), Message("改填指标代码：%(codes)s", codes=Joined("、", [i.code for i in inds])),
+                "indicator", item.indicator)
     else:
         ind = inds[0]
 
@@ -97,11 +99,12 @@ def _validate(session: Session, plan: Plan, item: ActualInput, file: str | None,
     try:
         period = Period.parse(item.period)
     except PeriodError as exc:
-        bad(str(exc), "写成 2023、2023Q1 或 2023-03", "period", item.period)
+        bad(str(exc), N_("写成 2023、2023Q1 或 2023-03"), "period", item.period)
     if period is not None:
         lo, hi = plan_years(plan, indicators_of(session, plan))
         if not lo <= period.year <= hi:
-            bad(f"期间 {period} 不在规划期内（{lo}—{hi}）", f"填写 {lo} 至 {hi} 年之间的期间", "period", item.period)
+            bad(Message("期间 %(period)s 不在规划期内（%(lo)s—%(hi)s）", period=str(period), lo=lo, hi=hi),
+                Message("填写 %(lo)s 至 %(hi)s 年之间的期间", lo=lo, hi=hi), "period", item.period)
 
     value = None
     try:
@@ -109,24 +112,26 @@ def _validate(session: Session, plan: Plan, item: ActualInput, file: str | None,
         if value != value or value in (float("inf"), float("-inf")):
             raise ValueError
     except (TypeError, ValueError):
-        bad("数值不是数字", "填写数字，不带单位", "value", item.value)
+        bad(N_("数值不是数字"), N_("填写数字，不带单位"), "value", item.value)
 
     if ind is not None and value is not None and item.unit not in (None, ""):
         try:
             value = convert_to_unit(value, str(item.unit), ind.unit)
         except UnitError as exc:
-            bad(f"单位与指标单位 {ind.unit} 不同且不能换算：{exc}", f"按 {ind.unit} 填写", "unit", item.unit)
+            bad(Message("单位与指标单位 %(unit)s 不同且不能换算：%(why)s", unit=ind.unit, why=str(exc)),
+                Message("按 %(unit)s 填写", unit=ind.unit), "unit", item.unit)
 
     town = None
     if item.town not in (None, "", "全市"):
         town = lookup_town(session, str(item.town))
         in_plan = {t.id for t in plan_towns(session, plan)}
         if town is None:
-            bad("未知镇街道", "填写镇街道名称，如 当湖街道", "town", item.town)
+            bad(N_("未知镇街道"), N_("填写镇街道名称，如 当湖街道"), "town", item.town)
         elif town.id not in in_plan:
-            bad(f"规划 {plan.code} 的目标未分解到 {town.name}",
-                "该规划只接受全市数值；镇街道数值请录入有分解目标的规划" if not in_plan
-                else "可用：" + "、".join(t.name for t in plan_towns(session, plan)), "town", item.town)
+            bad(Message("规划 %(plan)s 的目标未分解到 %(town)s", plan=plan.code, town=town.name),
+                Message("该规划只接受全市数值；镇街道数值请录入有分解目标的规划") if not in_plan
+                else Message("可用：%(towns)s", towns=Joined("、", [t.name for t in plan_towns(session, plan)])),
+                "town", item.town)
             town = None
 
     cum = item.cumulative
@@ -185,7 +190,7 @@ def add_actuals(session: Session, plan_code: str, items: list[ActualInput], ente
         if c is not None:
             key = (c.indicator.id, str(c.period), c.town.id if c.town else None, c.cumulative)
             if key in seen:
-                problems.append(Problem("同一指标、期间、镇街道重复出现", f"删去重复行（另见第 {seen[key]} 行）",
+                problems.append(Problem(N_("同一指标、期间、镇街道重复出现"), Message("删去重复行（另见第 %(row)s 行）", row=seen[key]),
                                         file=file, row=it.row, column="indicator", value=it.indicator))
             seen[key] = it.row
             checked.append(c)
@@ -213,20 +218,16 @@ def add_actual(session: Session, plan_code: str, indicator: str, period: str, va
 
 
 def read_actuals_file(path: str | Path) -> list[ActualInput]:
-    """Read a CSV (UTF-8, with or without BOM) or XLSX of actuals; Chinese headers accepted."""
+    """Read a CSV (UTF-8 with or without BOM, GBK/GB18030) or XLSX (also as saved by WPS) of actuals,
+    through the platform's one reader (size and zip-bomb limits); Chinese headers accepted, title rows
+    above the header skipped."""
     p = Path(path)
-    if p.suffix.lower() in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
-
-        wb = load_workbook(p, read_only=True, data_only=True)
-        ws = wb.worksheets[0]
-        raw = [["" if v is None else v for v in r] for r in ws.iter_rows(values_only=True)]
-    else:
-        text = p.read_bytes().decode("utf-8-sig")
-        raw = list(csv.reader(io.StringIO(text)))
-    if not raw:
-        raise ValidationFailed([Problem("文件为空", "第一行写表头：指标,期间,数值,单位,镇街道,累计,来源", file=p.name)])
-    header = [str(h).strip() for h in raw[0]]
+    table = read_table(p, formats=(".xlsx", ".xlsm", ".csv"))
+    if not table.rows:
+        raise ValidationFailed([Problem(N_("文件为空"), N_("第一行写表头：指标,期间,数值,单位,镇街道,累计,来源"), file=p.name)])
+    known = {n.lower() for names in COLUMNS.values() for n in names}
+    header_row, cells = table.header(lambda h: h.lower() in known)
+    header = [header_text(h) for h in cells]
     colmap: dict[str, int] = {}
     problems = []
     for i, h in enumerate(header):
@@ -235,11 +236,13 @@ def read_actuals_file(path: str | Path) -> list[ActualInput]:
                 colmap[key] = i
     for need in ("indicator", "period", "value"):
         if need not in colmap:
-            problems.append(Problem(f"缺少列 {COLUMNS[need][1]}（{need}）", "在表头加上该列", file=p.name, row=1))
+            problems.append(Problem(Message("缺少列 %(column)s（%(key)s）", column=COLUMNS[need][1], key=need),
+                                    N_("在表头加上该列"), file=p.name, row=header_row))
     if problems:
-        raise ValidationFailed(problems, summary="实际值文件未通过校验，未写入任何数据")
+        raise ValidationFailed(problems, summary=N_("实际值文件未通过校验，未写入任何数据"))
     out = []
-    for n, r in enumerate(raw[1:], start=2):
+    for n, r in table.data_rows(header_row):
+        r = ["" if v is None else v for v in r]
         if not any(str(x).strip() for x in r):
             continue
 

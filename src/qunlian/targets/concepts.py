@@ -23,10 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ConfigDict
 
-from qunlian.core.errors import QunlianError
+from qunlian.platform.rules import Dated, StrictValues, load
 
 CONCEPTS_FILE = Path(__file__).with_name("concepts.yaml")
 
@@ -51,32 +50,27 @@ def normalise_name(name: str) -> str:
     return s
 
 
-class _NameSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _NameSpec(StrictValues):
     name: str
     scope: str = ""
 
 
-class _ConceptSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _ConceptSpec(StrictValues):
     key: str
     label: str
     measure: Literal["flow", "intensity", "ratio", "rate", "stock"]
     names: list[_NameSpec]
 
 
-class _ConceptFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    version: str
+class _ConceptFile(Dated):
+    model_config = ConfigDict(strict=True, frozen=True)
+
     concepts: list[_ConceptSpec]
 
 
 def load_concepts(path: Path = CONCEPTS_FILE) -> tuple[Concept, ...]:
-    """Read the concept registry (data, not code); unknown keys are errors naming the file."""
-    try:
-        spec = _ConceptFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except ValidationError as exc:
-        raise QunlianError(f"{path.name}: {exc}") from None
+    """Read the concept registry (data, not code); unknown keys are errors naming the file, key and line."""
+    spec = load(_ConceptFile, path, name=path.name)
     return tuple(
         Concept(c.key, c.label, c.measure, {normalise_name(n.name): n.scope for n in c.names}) for c in spec.concepts
     )

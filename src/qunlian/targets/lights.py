@@ -1,26 +1,21 @@
-"""The status-light rule preset (rules/presets/targets/*.yaml): strict schema and loader."""
+"""The status-light rule preset (targets/presets/*.yaml): strict schema, loaded by ``qunlian.platform.rules``."""
 
 from __future__ import annotations
 
-import datetime as dt
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from qunlian.core.errors import QunlianError
+from qunlian.platform.rules import Dated, RulesError, StrictValues, load
 
 PRESET_DIR = Path(__file__).parent / "presets"
 DEFAULT_PRESET = "status-lights-2024.yaml"
+FORMAT_DOC = "docs/targets.md"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Check(_Strict):
+class Check(StrictValues):
     enabled: bool = True
     green_at_least: float
     amber_at_least: float
@@ -39,32 +34,31 @@ class Check(_Strict):
         return "red"
 
 
-class Checks(_Strict):
+class Checks(StrictValues):
     completion: Check
     schedule: Check
     projection: Check
 
 
-class Projection(_Strict):
+class Projection(StrictValues):
     headline: dict[Literal["flow", "intensity", "ratio", "rate", "stock"], Literal["linear", "compound"]]
     min_points: int = Field(2, ge=2)
 
 
-class QuarterlyReference(_Strict):
+class QuarterlyReference(StrictValues):
     prefer_same_period_last_year: bool = True
 
 
-class Reconciliation(_Strict):
+class Reconciliation(StrictValues):
     relative_tolerance: float = Field(1e-9, ge=0)
 
 
-class StatusRules(_Strict):
-    id: str
-    version: str
-    effective_from: dt.date
-    effective_to: dt.date | None = None
+class StatusRules(Dated):
+    """The shared header (id, version, effective plan years, sources) and the light rules."""
+
+    model_config = ConfigDict(strict=True, frozen=True)
+
     title: str
-    source: str
     rationale: str
     checks: Checks
     combine: Literal["worst"] = "worst"
@@ -72,12 +66,11 @@ class StatusRules(_Strict):
     quarterly_reference: QuarterlyReference = QuarterlyReference()
     reconciliation: Reconciliation = Reconciliation()
 
-    def label(self) -> str:
-        return f"{self.id}@{self.version}"
 
+class PresetError(RulesError):
+    """A status-light preset was refused: file, key path, line and fix of every problem."""
 
-class PresetError(QunlianError):
-    pass
+    kind = "规则文件"
 
 
 def load_status_rules(path: str | Path | None = None) -> StatusRules:
@@ -88,11 +81,4 @@ def load_status_rules(path: str | Path | None = None) -> StatusRules:
 
 @lru_cache(maxsize=8)
 def _load(path: str) -> StatusRules:
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise PresetError(f"读不到规则文件 {path}：{exc}") from None
-    try:
-        return StatusRules.model_validate(data)
-    except ValidationError as exc:
-        raise PresetError(f"规则文件 {path} 不合格式：\n{exc}") from None
+    return load(StatusRules, Path(path), error=PresetError, doc=FORMAT_DOC)

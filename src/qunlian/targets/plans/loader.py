@@ -1,6 +1,7 @@
 """Load the seeds' plan data (plans, targets, tasks, key projects), towns, parks and industry systems.
 
-The YAML files under qunlian/plans/data and qunlian/region/data are package data. Loading is
+The YAML files under qunlian/targets/plans/data, qunlian/regions/data and qunlian/chains/data are
+package data, read through ``qunlian.platform.rules`` (strict YAML, strict schemas). Loading is
 idempotent: every row is found by its stable key (plan code, indicator code, town code, system+code,
 task/project seq) and updated in place, so running `qunlian init` twice leaves one copy.
 """
@@ -13,12 +14,12 @@ from importlib import resources
 from importlib.abc import Traversable
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qunlian.core.errors import QunlianError
+from qunlian.core.errors import Problem
+from qunlian.platform import rules
 from qunlian.targets.plans.schema import (
     ClusterSpec,
     IndicatorSpec,
@@ -40,7 +41,10 @@ REGION_FILE = "pinghu.yaml"
 SYSTEM_FILES = ("system-4q8l.yaml", "system-1212.yaml")
 
 
-class PlanDataError(QunlianError):
+FORMAT_DOC = "docs/plans.md"
+
+
+class PlanDataError(rules.RulesError):
     """A shipped or user-supplied data file is wrong: names the file, the key path and the reason."""
 
 
@@ -68,30 +72,9 @@ def plan_codes() -> list[str]:
     return [p.name.removesuffix(".yaml") for p in list_plan_files()]
 
 
-def _format_loc(loc: tuple[Any, ...]) -> str:
-    return ".".join(str(x) for x in loc) or "(top level)"
-
-
 def parse_file(model: type[M], name: str, text: str) -> M:
-    """Validate one YAML text against its schema; errors name the file, key path and reason."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise PlanDataError(f"{name}: YAML 语法错误 / invalid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise PlanDataError(f"{name}: 顶层应为映射 / the top level must be a mapping")
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        lines = []
-        for err in exc.errors():
-            loc = _format_loc(err["loc"])
-            if err["type"] == "extra_forbidden":
-                reason = f"未知的键 / unknown key {err['loc'][-1]!r} (not allowed here)"
-            else:
-                reason = err["msg"]
-            lines.append(f"{name}: {loc}: {reason}")
-        raise PlanDataError("数据文件未通过校验 / data file rejected:\n  " + "\n  ".join(lines)) from exc
+    """Validate one YAML text against its schema; errors name the file, key path (``a.0.b``), line and reason."""
+    return rules.parse(model, text, name, error=PlanDataError, paths="dotted", doc=FORMAT_DOC)
 
 
 def _read(model: type[M], path: Traversable) -> M:
@@ -101,10 +84,11 @@ def _read(model: type[M], path: Traversable) -> M:
 def read_plan_file(code: str) -> PlanFile:
     path = _plans_dir() / f"{code}.yaml"
     if not path.is_file():
-        raise PlanDataError(f"没有规划 {code!r} / unknown plan; known: {', '.join(plan_codes())}")
+        raise PlanDataError.one(f"没有规划 {code!r} / unknown plan", fix=f"可用的规划 / known: {', '.join(plan_codes())}")
     plan = _read(PlanFile, path)
     if plan.code != code:
-        raise PlanDataError(f"{path.name}: code: {plan.code!r} differs from the file name")
+        raise PlanDataError.one(f"{plan.code!r} 与文件名不同 / differs from the file name", file=path.name, key="code",
+                                fix=f"把 code 改为 {code}，或把文件改名为 {plan.code}.yaml")
     return plan
 
 
@@ -130,14 +114,22 @@ def gbt4754_classes() -> dict[str, str]:
 
 
 def _check_industry_codes(name: str, node: NodeSpec, where: str) -> None:
+    """Every industry code of the tree is a GB/T 4754-2017 class; all wrong codes are named at once."""
     known = gbt4754_classes()
-    for i, code in enumerate(node.industry_codes):
-        if code not in known:
-            raise PlanDataError(
-                f"{name}: {where}.industry_codes.{i}: {code!r} 不是 GB/T 4754-2017 小类代码 / not a GB/T 4754-2017 class"
-            )
-    for i, child in enumerate(node.children):
-        _check_industry_codes(name, child, f"{where}.children.{i}")
+    problems: list[Problem] = []
+
+    def walk(n: NodeSpec, at: str) -> None:
+        for i, code in enumerate(n.industry_codes):
+            if code not in known:
+                problems.append(Problem(f"{code!r} 不是 GB/T 4754-2017 小类代码 / not a GB/T 4754-2017 class",
+                                        fix="填写 4 位小类代码（见 shared/reference/gbt4754-2017.csv）", file=name,
+                                        column=f"{at}.industry_codes.{i}"))
+        for i, child in enumerate(n.children):
+            walk(child, f"{at}.children.{i}")
+
+    walk(node, where)
+    if problems:
+        raise PlanDataError.of(name, problems)
 
 
 # --------------------------------------------------------------------------- region and systems
@@ -255,7 +247,7 @@ def _upsert_plan(session: Session, spec: PlanFile) -> Plan:
         session.add(plan)
     plan.title, plan.issuer, plan.doc_number, plan.issued_on = spec.title, spec.issuer, spec.doc_number, spec.issued_on
     plan.level, plan.region, plan.start_year, plan.end_year = spec.level, spec.region, spec.start_year, spec.end_year
-    plan.source, plan.notes = spec.source.cite(), spec.notes
+    plan.source, plan.notes = spec.cite(), spec.notes
     session.flush()
     return plan
 
@@ -274,7 +266,7 @@ def load_plan(session: Session, code: str) -> Plan:
         try:
             ind_specs.append(IndicatorSpec.model_validate(_cluster_indicator(c)))
         except ValidationError as exc:
-            raise PlanDataError(f"{name}: clusters.{c.seq}: {exc.errors()[0]['msg']}") from exc
+            raise PlanDataError.one(exc.errors()[0]["msg"], file=name, key=f"clusters.{c.seq}") from exc
 
     existing = {i.code: i for i in plan.indicators}
     for k, ispec in enumerate(ind_specs):
@@ -306,8 +298,9 @@ def load_plan(session: Session, code: str) -> Plan:
             for town_name, t in cells.items():
                 town = towns.get(town_name)
                 if town is None:
-                    raise PlanDataError(
-                        f"{name}: indicators.{k}.town_targets.{year}.{town_name}: 未知的镇(街道) / unknown town"
+                    raise PlanDataError.one(
+                        "未知的镇(街道) / unknown town", file=name, key=f"indicators.{k}.town_targets.{year}.{town_name}",
+                        fix="镇(街道)名按 regions/data/pinghu.yaml 的 name 或 aliases 写",
                     )
                 if t is not None:  # "-": no target for this town
                     wanted[(year, town.id)] = t
@@ -352,14 +345,14 @@ def _load_cluster_nodes(session: Session, spec: PlanFile) -> None:
         code=system,
         name=spec.title,
         level="system",
-        source=spec.source.cite(),
+        source=spec.cite(),
         children=[
             NodeSpec(
                 code=c.code,
                 name=f"{c.county}{c.industry}",
                 level="cluster",
                 kind=c.tier,
-                source=f"{spec.source.cite()}；第 {c.seq} 行",
+                source=f"{spec.cite()}；第 {c.seq} 行",
                 attributes={
                     "county": c.county,
                     "industry": c.industry,

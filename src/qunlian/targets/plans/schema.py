@@ -1,6 +1,7 @@
 """Strict schemas of the shipped plan, region and industry-system YAML files.
 
-Every model forbids unknown keys (DESIGN §4): a misspelt key is an error, never silently ignored.
+Every model forbids unknown keys (DESIGN §4, ``qunlian.platform.rules.Strict``): a misspelt key is an
+error, never silently ignored. Every file cites its seed documents (``sources``, the shared ``Source``).
 Targets are written in the YAML as the text printed in the seed (">50", "[20]", "完成上级下达任务");
 `parse_target_text` turns that text into (kind, value) by a small fixed set of rules, and an explicit
 `{text, kind, value}` form overrides them where the text needs a human reading.
@@ -12,7 +13,9 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
+
+from qunlian.platform.rules import Cited, Source, Strict
 
 TARGET_KINDS = ("value", "lower_bound", "cumulative", "qualitative")
 TargetKind = Literal["value", "lower_bound", "cumulative", "qualitative"]
@@ -48,29 +51,17 @@ def numbers_in(text: str) -> list[float]:
     return [float(x) for x in re.findall(_NUM, text)]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+def _seeded(sources: list[Source]) -> list[Source]:
+    """Plan, region and system data is read from the seeds: every source names its seed file."""
+    unseeded = [src.title for src in sources if not src.seed]
+    if unseeded:
+        raise ValueError(f"every source needs seed (the file under shared/seeds): {', '.join(unseeded)}")
+    return sources
 
 
-class SourceSpec(Strict):
-    """Where the data comes from: the seed document and the part of it."""
-
-    document: str  # title as printed
-    doc_number: str | None = None  # 文号, where the seed prints one
-    date: dt.date | None = None  # date of issue as printed
-    seed: str  # file name under shared/seeds
-    sections: list[str] = Field(default_factory=list)  # table / section names
-
-    def cite(self) -> str:
-        parts = [f"《{self.document}》"]
-        if self.doc_number:
-            parts.append(self.doc_number)
-        if self.date:
-            parts.append(self.date.isoformat())
-        text = "，".join(parts)
-        if self.sections:
-            text += "；" + "、".join(self.sections)
-        return f"{text}（seed {self.seed}）"
+def cite(sources: list[Source]) -> str:
+    """The sources of a file as one line (what a plan's and a cluster node's ``source`` column stores)."""
+    return "；".join(src.cite() for src in sources)
 
 
 def _require_text(v: Any) -> Any:
@@ -205,7 +196,7 @@ class ClusterSpec(Strict):
     notes: str = ""
 
 
-class PlanFile(Strict):
+class PlanFile(Cited):
     code: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     title: str
     issuer: str
@@ -215,13 +206,18 @@ class PlanFile(Strict):
     region: str
     start_year: int
     end_year: int
-    source: SourceSpec
+    # sources (Cited): the seed document the plan is read from
     notes: str = ""
     indicators: list[IndicatorSpec] = Field(default_factory=list)
     tasks: list[TaskSpec] = Field(default_factory=list)
     projects: list[ProjectSpec] = Field(default_factory=list)
     clusters: list[ClusterSpec] = Field(default_factory=list)  # 002: become indicators + chain nodes
     cluster_system: str | None = None  # ChainNode system the clusters are stored in
+
+    _sources_seeded = field_validator("sources")(_seeded)
+
+    def cite(self) -> str:
+        return cite(self.sources)
 
     @model_validator(mode="after")
     def _unique(self) -> PlanFile:
@@ -252,11 +248,12 @@ class ParkSpec(Strict):
     source: str = ""
 
 
-class RegionFile(Strict):
+class RegionFile(Cited):
     region: str
-    source: list[SourceSpec]
     towns: list[TownSpec]
     parks: list[ParkSpec] = Field(default_factory=list)
+
+    _sources_seeded = field_validator("sources")(_seeded)
 
     @model_validator(mode="after")
     def _refs(self) -> RegionFile:
@@ -289,18 +286,20 @@ class NodeSpec(Strict):
         return out
 
 
-class SystemFile(Strict):
+class SystemFile(Cited):
     system: str
-    source: list[SourceSpec]
     mapping_note: str = ""  # what the seeds do not say and qunlian decided
     root: NodeSpec
 
-    @model_validator(mode="after")
-    def _shape(self) -> SystemFile:
-        if self.root.level != "system":
+    _sources_seeded = field_validator("sources")(_seeded)
+
+    @field_validator("root")
+    @classmethod
+    def _shape(cls, root: NodeSpec) -> NodeSpec:
+        if root.level != "system":
             raise ValueError("root.level must be 'system'")
-        _no_dupes("node codes", [n.code for n in self.root.walk()])
-        return self
+        _no_dupes("node codes", [n.code for n in root.walk()])
+        return root
 
 
 def _no_dupes(what: str, items: list[Any]) -> None:
