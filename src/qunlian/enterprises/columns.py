@@ -17,12 +17,26 @@ Kinds:
   integer   a whole number (people, firms, patents)
   ref_uscc  the 统一社会信用代码 of another firm (a tenant's landowner), checked like uscc
   exemption why a firm asks not to be evaluated: a code or a Chinese label of EXEMPTIONS
+  events    event kinds separated by ';' (the 亩均 negative list)
+  label     a short code or name (a chain)
+
+Targets: "key" and "enterprise"/"year" (the importer stores them on Enterprise / EnterpriseYear);
+"input": read by the engines' standalone modes from a file only (``ENGINE_COLUMNS``; the store keeps
+these facts elsewhere or derives them). ``DERIVED`` are figures computed from the columns (亩均产值 …),
+listed so that every table heading comes from here: ``heading("tax_wan")`` = "税收（万元）".
+
+This is the one vocabulary of enterprise-year columns: the importer, the 亩均 engine's standalone
+reader and the web's table headings read it (other capabilities through ``enterprises.service``).
 """
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+from qunlian.core.messages import N_, Message
+from qunlian.core.units import split_header
 
 
 @dataclass(frozen=True)
@@ -97,9 +111,25 @@ COLUMNS: tuple[Column, ...] = (
     Column("invention_patents", "发明专利", "integer", "year", "count", "件", nonnegative=True,
            aliases=("有效发明专利数", "有效发明专利", "发明专利数", "发明专利拥有量", "invention patents", "patents")),
     Column("landowner_uscc", "土地所有企业代码", "ref_uscc", "year",
-           aliases=("出租方统一社会信用代码", "出租方代码", "土地权利人代码", "房东企业代码", "landowner", "landowner uscc")),
+           aliases=("出租方统一社会信用代码", "出租方代码", "出租方信用代码", "土地权利人代码", "土地权利人信用代码",
+                    "房东企业代码", "landowner", "landowner uscc")),
     Column("exemption", "免评原因", "exemption", "year",
-           aliases=("不参评原因", "申请免评原因", "免评", "exemption")),
+           aliases=("不参评原因", "申请免评原因", "免评情形", "免评", "exemption")),
+)
+
+# Read by the 亩均 engine's standalone mode (``qunlian muni evaluate --input``) and not stored on an
+# enterprise-year: in the store, events are their own table, the chain comes from the industry code.
+ENGINE_COLUMNS: tuple[Column, ...] = (
+    Column("negative_events", "负面清单事件", "events", "input", aliases=("负面清单", "负面事件", "negative list")),
+    Column("founded_year", "投产年份", "year", "input", aliases=("成立年份", "founded")),
+    Column("chain", "产业链", "label", "input"),
+)
+
+# Figures derived from the columns, shown next to them (enterprise list, profile, exports). Their unit
+# is for display only: nobody imports them.
+DERIVED: tuple[Column, ...] = (
+    Column("output_per_mu", "亩均产值", "number", "derived", unit="万元/亩"),
+    Column("tax_per_mu", "亩均税收", "number", "derived", unit="万元/亩"),
 )
 
 # Exemption codes (as the 亩均 presets name them) and the labels a clerk may type instead.
@@ -110,6 +140,8 @@ EXEMPTIONS: dict[str, tuple[str, ...]] = {
 }
 
 BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
+ENGINE_BY_NAME: dict[str, Column] = {c.name: c for c in (*COLUMNS, *ENGINE_COLUMNS)}
+_EVERY: dict[str, Column] = {c.name: c for c in (*COLUMNS, *ENGINE_COLUMNS, *DERIVED)}
 REQUIRED: tuple[Column, ...] = tuple(c for c in COLUMNS if c.required)
 ENTERPRISE_FIELDS: tuple[str, ...] = ("name", "town", "park", "industry_code")
 YEAR_FIELDS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.target == "year")
@@ -121,9 +153,9 @@ def header_key(text: object) -> str:
     return "".join(folded.split()).lower()
 
 
-def _alias_index() -> dict[str, Column]:
+def _alias_index(columns: Iterable[Column]) -> dict[str, Column]:
     index: dict[str, Column] = {}
-    for col in COLUMNS:
+    for col in columns:
         for text in (col.name, col.label, *col.aliases):
             key = header_key(text)
             if key in index and index[key] is not col:  # pragma: no cover - guards the table above
@@ -132,12 +164,49 @@ def _alias_index() -> dict[str, Column]:
     return index
 
 
-ALIASES: dict[str, Column] = _alias_index()
+ALIASES: dict[str, Column] = _alias_index(COLUMNS)
+ENGINE_ALIASES: dict[str, Column] = _alias_index((*COLUMNS, *ENGINE_COLUMNS))
 
 
-def lookup(header_name: str) -> Column | None:
-    """The column a header (without its unit) names, or None."""
-    return ALIASES.get(header_key(header_name))
+def lookup(header_name: str, *, engine: bool = False) -> Column | None:
+    """The column a header (without its unit) names, or None. engine: also ``ENGINE_COLUMNS``."""
+    return (ENGINE_ALIASES if engine else ALIASES).get(header_key(header_name))
+
+
+def bind(header: str, *, engine: bool = False) -> tuple[Column | None, str | None]:
+    """(column, unit text written in the header) of one header cell: "税收（元）" → (tax_wan, "元").
+
+    The whole text is looked up first (an alias may itself hold brackets), then the text without
+    its bracketed unit. (None, None) for a header that names no column.
+    """
+    if not header:
+        return None, None
+    col = lookup(header, engine=engine)
+    if col is not None:
+        return col, None
+    name, unit = split_header(header)
+    col = lookup(name, engine=engine)
+    return (col, unit) if col is not None else (None, None)
+
+
+# the internal units as the pages show them (msgids: the catalogue translates them with the labels)
+UNIT_NAMES = (N_("万元"), N_("亩"), N_("万元/亩"), N_("吨标准煤"), N_("万千瓦时"), N_("吨"), N_("人"), N_("件"), N_("家"))
+
+
+def heading(name: str) -> str:
+    """A column's (or derived figure's) table heading: its label with its unit, "税收（万元）" — the
+    one statement of a column's name for pages, exports and import templates. A Message: it is the
+    Chinese text, and the catalogue renders it in the reader's language (labels are extracted from
+    the ``Column(name, label, …)`` declarations)."""
+    col = _EVERY[name]
+    if not col.unit:
+        return Message(col.label)
+    return Message("%(label)s（%(unit)s）", label=Message(col.label), unit=Message(col.unit))
+
+
+def headings(names: Iterable[str]) -> tuple[tuple[str, str], ...]:
+    """(name, heading) of each column, in the order given: what a table or an export writes on top."""
+    return tuple((n, heading(n)) for n in names)
 
 
 def is_canonical(header_name: str, col: Column) -> bool:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from qunlian.targets.lookup import TargetsError, get_plan
 from qunlian.targets.evidence import evidence_by_task
 from qunlian.core.errors import Problem, ValidationFailed
+from qunlian.core.messages import N_, Message
 from qunlian.core.periods import Period, PeriodError
 from qunlian.platform.db import audit
 from qunlian.targets.models import Plan, PlanTask, TaskProgress
@@ -111,10 +112,11 @@ def _check_period(plan: Plan, period: str) -> Period:
     try:
         p = Period.parse(period)
     except PeriodError as exc:
-        raise ValidationFailed([Problem(str(exc), "写成 2024Q2", column="period", value=period)]) from None
+        raise ValidationFailed([Problem(str(exc), N_("写成 2024Q2"), column="period", value=period)]) from None
     if not plan.start_year <= p.year <= plan.end_year:
-        raise ValidationFailed([Problem(f"期间 {p} 不在规划期 {plan.start_year}—{plan.end_year} 内",
-                                        "填写规划期内的季度", column="period", value=period)])
+        raise ValidationFailed([Problem(Message("期间 %(period)s 不在规划期 %(start)s—%(end)s 内", period=str(p),
+                                                start=plan.start_year, end=plan.end_year),
+                                        N_("填写规划期内的季度"), column="period", value=period)])
     return p
 
 
@@ -127,7 +129,7 @@ def add_progress(session: Session, plan_code: str, seq: int, period: str, note: 
     if task.status == "closed":
         raise TargetsError(f"任务 {seq} 已于 {task.closed_at:%Y-%m-%d} 由 {task.closed_by} 销号，不能再报进展")
     if not note.strip():
-        raise ValidationFailed([Problem("进展说明为空", "写明本期做了什么、完成到哪一步", column="note")])
+        raise ValidationFailed([Problem(N_("进展说明为空"), N_("写明本期做了什么、完成到哪一步"), column="note")])
     session.add(TaskProgress(task_id=task.id, period=str(p), note=note.strip(), evidence=list(evidence or []),
                              entered_by=entered_by))
     if task.status == "open":
@@ -145,7 +147,7 @@ def close_task(session: Session, plan_code: str, seq: int, closed_by: str, note:
     if task.status == "closed":
         raise TargetsError(f"任务 {seq} 已于 {task.closed_at:%Y-%m-%d} 由 {task.closed_by} 销号")
     if not note.strip():
-        raise ValidationFailed([Problem("销号说明为空", "写明完成情况和依据", column="note")])
+        raise ValidationFailed([Problem(N_("销号说明为空"), N_("写明完成情况和依据"), column="note")])
     when = at or dt.datetime.now(dt.timezone.utc)
     p = Period(when.year, "quarter", (when.month - 1) // 3 + 1)
     session.add(TaskProgress(task_id=task.id, period=str(p), note=f"销号：{note.strip()}",

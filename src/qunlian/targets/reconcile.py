@@ -14,6 +14,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from qunlian.core.messages import Joined, Message
+
 VERDICTS = ("equal", "exceeds", "short", "not_aggregable")
 
 
@@ -23,12 +25,11 @@ class Reconciliation:
     towns_total: float | None
     difference: float | None  # towns_total − city_target (the slack when positive)
     covers: bool | None  # do the towns' targets, taken together, meet the city target (direction-aware)
-    reason: str
-    reason_en: str
+    reason: Message  # the Chinese text; translated where shown (qunlian.platform.i18n.translate)
 
     def as_dict(self) -> dict[str, Any]:
         return {"verdict": self.verdict, "towns_total": self.towns_total, "difference": self.difference,
-                "covers": self.covers, "reason": self.reason, "reason_en": self.reason_en}
+                "covers": self.covers, "reason": self.reason}
 
 
 def _fmt(x: float) -> str:
@@ -61,38 +62,35 @@ def reconcile(city_target: float | None, town_targets: dict[str, float | None], 
     missing = sorted(t for t, v in town_targets.items() if v is None)
     if aggregation == "not_aggregable" or (aggregation == "weighted_mean" and rollup(
             town_targets, aggregation, weights) is None):
-        why = "比重、增速或亩均等相对数，缺少各镇基数，不能相加" if aggregation == "not_aggregable" \
-            else "加权平均缺少各镇权重基数，无法汇总"
-        return Reconciliation("not_aggregable", None, None, None, why,
-                              "ratios, rates or per-mu figures without their bases cannot be added")
+        why = Message("比重、增速或亩均等相对数，缺少各镇基数，不能相加") if aggregation == "not_aggregable" \
+            else Message("加权平均缺少各镇权重基数，无法汇总")
+        return Reconciliation("not_aggregable", None, None, None, why)
     if city_target is None:
-        return Reconciliation("not_aggregable", None, None, None, "全市目标未定量，无法核对",
-                              "the city target is not a number")
+        return Reconciliation("not_aggregable", None, None, None, Message("全市目标未定量，无法核对"))
     if missing:
         return Reconciliation("not_aggregable", None, None, None,
-                              f"{'、'.join(missing)} 无目标值，无法核对",
-                              f"no target for {', '.join(missing)}")
+                              Message("%(towns)s 无目标值，无法核对", towns=Joined("、", missing)))
     total = rollup(town_targets, aggregation, weights)
     assert total is not None
     diff = total - city_target
     tol = relative_tolerance * max(abs(city_target), abs(total), 1.0)
-    word = "合计" if aggregation == "sum" else "加权平均"
+    said = {"word": Message("合计") if aggregation == "sum" else Message("加权平均"), "total": _fmt(total),
+            "city": _fmt(city_target), "unit": unit}
     if abs(diff) <= tol:
         verdict, diff = "equal", 0.0
-        zh = f"各镇{word} {_fmt(total)}{unit} 等于全市目标 {_fmt(city_target)}{unit}"
-        en = f"towns total {_fmt(total)} equals the city target {_fmt(city_target)}"
+        why = Message("各镇%(word)s %(total)s%(unit)s 等于全市目标 %(city)s%(unit)s", **said)
     elif diff > 0:
         verdict = "exceeds"
-        zh = f"各镇{word} {_fmt(total)}{unit} 超出全市目标 {_fmt(city_target)}{unit}，余量 {_fmt(diff)}{unit}"
-        en = f"towns total {_fmt(total)} exceeds the city target {_fmt(city_target)} by {_fmt(diff)}"
+        why = Message("各镇%(word)s %(total)s%(unit)s 超出全市目标 %(city)s%(unit)s，余量 %(diff)s%(unit)s",
+                      diff=_fmt(diff), **said)
     else:
         verdict = "short"
-        zh = f"各镇{word} {_fmt(total)}{unit} 低于全市目标 {_fmt(city_target)}{unit}，缺口 {_fmt(-diff)}{unit}"
-        en = f"towns total {_fmt(total)} falls short of the city target {_fmt(city_target)} by {_fmt(-diff)}"
+        why = Message("各镇%(word)s %(total)s%(unit)s 低于全市目标 %(city)s%(unit)s，缺口 %(gap)s%(unit)s",
+                      gap=_fmt(-diff), **said)
     covers = diff >= -tol if direction == "higher" else diff <= tol
     if not covers:
-        zh += "（各镇目标合起来达不到全市目标）"
-    return Reconciliation(verdict, round(total, 9), round(diff, 9), covers, zh, en)
+        why = Message("%(verdict)s（各镇目标合起来达不到全市目标）", verdict=why)
+    return Reconciliation(verdict, round(total, 9), round(diff, 9), covers, why)
 
 
 def rank_towns(rows: list[dict[str, Any]], direction: str = "higher") -> list[dict[str, Any]]:

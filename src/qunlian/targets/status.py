@@ -13,7 +13,9 @@ Given an indicator's baseline, its targets by year and its actuals by period, `e
   (compound % a year for levels, percentage points a year for ratios);
 - projected values at every milestone, linear (least squares) and compound (log-linear), and
   the headline method the rule preset names for the measure;
-- a green / amber / red light by the preset's checks, and a plain-language reason.
+- a green / amber / red light by the preset's checks, and a plain-language reason: a Message (the
+  Chinese text, which is its msgid with parameters filled in), shown in the reader's language through
+  the catalogue (``qunlian.platform.i18n.translate``).
 """
 
 from __future__ import annotations
@@ -22,11 +24,13 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from qunlian.core.messages import N_, Joined, Message
 from qunlian.targets.lights import StatusRules
 from qunlian.core.periods import Period
 
 LIGHT_ORDER = {"green": 0, "amber": 1, "red": 2}
-LIGHT_ZH = {"green": "绿灯", "amber": "黄灯", "red": "红灯", "grey": "无法评价"}
+LIGHT_ZH = {"green": N_("绿灯"), "amber": N_("黄灯"), "red": N_("红灯"), "grey": N_("无法评价")}
+PROJECTION_METHODS = {"linear": N_("线性趋势"), "compound": N_("复合增长"), "annualised": N_("年内进度")}
 
 
 @dataclass(frozen=True)
@@ -177,7 +181,6 @@ def evaluate(series: Series, as_of: Period | None, rules: StatusRules) -> dict[s
         "checks": {},
         "status": "grey",
         "reason": "",
-        "reason_en": "",
         "rules": rules.label(),
     }
     obs = _pick_observation(series.actuals, as_of)
@@ -187,9 +190,8 @@ def evaluate(series: Series, as_of: Period | None, rules: StatusRules) -> dict[s
         mt = targets[milestone]
         out.update(milestone=milestone, milestone_target=mt.value, milestone_target_text=mt.text)
     if obs is None:
-        when = f"截至 {as_of}" if as_of else ""
-        out["reason"] = f"{when}，尚无实际值，无法评价" if when else "尚无实际值，无法评价"
-        out["reason_en"] = "no actual value yet"
+        out["reason"] = Message("截至 %(as_of)s，尚无实际值，无法评价", as_of=str(as_of)) if as_of \
+            else Message("尚无实际值，无法评价")
         return out
 
     p = obs.period
@@ -213,9 +215,9 @@ def evaluate(series: Series, as_of: Period | None, rules: StatusRules) -> dict[s
     if series.baseline_year is not None and p.year <= series.baseline_year and year_target is None:
         # the baseline itself (or earlier): nothing to judge yet, but the growth needed is worth showing
         reference, method = None, "baseline"
-        ref_zh, ref_en = "为规划基期值，尚无规划期内实际值", "the plan's baseline; no actual inside the plan period yet"
+        ref_msg = Message("为规划基期值，尚无规划期内实际值")
     else:
-        reference, method, ref_zh, ref_en = _reference(series, obs, T_y, year_target, path, rules)
+        reference, method, ref_msg = _reference(series, obs, T_y, year_target, path, rules)
     out.update(reference=_r(reference, 6), reference_method=method)
     comp = completion_ratio(obs.value, reference, series.direction)
     out["completion"] = _r(comp)
@@ -228,7 +230,7 @@ def evaluate(series: Series, as_of: Period | None, rules: StatusRules) -> dict[s
     T_M = targets[M].value if M is not None else None
     latest = annual_pts[-1] if annual_pts else None
     first = annual_pts[0] if annual_pts else None
-    sched_zh = growth_zh = growth_en = proj_zh = proj_en = ""
+    sched_msg = growth_msg = proj_msg = None
     growth_as_pp = series.measure in ("ratio", "rate") or kind == "cumulative"
     out["growth_unit"] = (f"{series.unit}/年（个百分点）" if series.unit in ("%", "％") else f"{series.unit}/年") \
         if growth_as_pp else "%/年"
@@ -242,34 +244,38 @@ def evaluate(series: Series, as_of: Period | None, rules: StatusRules) -> dict[s
             if rules.checks.schedule.enabled and time_elapsed > 0:
                 ratio = progress / time_elapsed
                 checks["schedule"] = {"ratio": _r(ratio), "light": rules.checks.schedule.light(ratio)}
-            sched_zh = f"时间进度 {pct(time_elapsed)}，目标进度 {pct(progress)}"
+            sched_msg = Message("时间进度 %(time)s，目标进度 %(progress)s", time=pct(time_elapsed),
+                                progress=pct(progress))
         if series.measure != "rate" or kind == "cumulative":
             years_left = M - a_year
             if growth_as_pp:
                 need = (T_M - A) / years_left
                 have = (A - first[1]) / (a_year - first[0]) if first and first[0] < a_year else None
-                u = "个百分点" if series.unit in ("%", "％") else series.unit
+                u = Message("个百分点") if series.unit in ("%", "％") else series.unit
                 out.update(growth_needed=_r(need, 6), growth_achieved=_r(have, 6))
                 if kind == "lower_bound" and _meets(A, T_M, series.direction):
-                    growth_zh = f"已高于 {M} 年底线 {fmt(T_M)}{series.unit}，需保持" if series.direction == "higher" \
-                        else f"已低于 {M} 年上限 {fmt(T_M)}{series.unit}，需保持"
-                    growth_en = f"already beyond the {M} bound of {fmt(T_M)}; must hold"
+                    bound = {"year": M, "bound": fmt(T_M), "unit": series.unit}
+                    if series.direction == "higher":
+                        growth_msg = Message("已高于 %(year)s 年底线 %(bound)s%(unit)s，需保持", **bound)
+                    else:
+                        growth_msg = Message("已低于 %(year)s 年上限 %(bound)s%(unit)s，需保持", **bound)
                 else:
-                    growth_zh = f"距 {M} 年目标 {fmt(T_M)} 需每年{_signed_zh(need)} {fmt(abs(need))} {u}"
-                    growth_en = f"needs {fmt(need)} {series.unit} a year to {M}"
+                    growth_msg = Message("距 %(year)s 年目标 %(target)s 需每年%(change)s %(need)s %(u)s", year=M,
+                                         target=fmt(T_M), change=_signed(need), need=fmt(abs(need)), u=u)
                     if have is not None:
-                        growth_zh += f"，{first[0]}—{a_year} 年每年{_signed_zh(have)} {fmt(abs(have))} {u}"
-                        growth_en += f", has managed {fmt(have)} a year since {first[0]}"
+                        growth_msg = Message("%(needed)s，%(achieved)s", needed=growth_msg, achieved=Message(
+                            "%(first)s—%(last)s 年每年%(change)s %(have)s %(u)s", first=first[0], last=a_year,
+                            change=_signed(have), have=fmt(abs(have)), u=u))
             else:
                 need = cagr(A, T_M, years_left)
                 have = compound_rate(annual_pts) if len(annual_pts) >= 2 else None
                 out.update(growth_needed=_r(need, 6), growth_achieved=_r(have, 6))
                 if need is not None:
-                    growth_zh = f"距 {M} 年目标 {fmt(T_M)}{series.unit} 需年均增长 {pct(need)}"
-                    growth_en = f"needs {pct(need)} a year to reach {fmt(T_M)} by {M}"
+                    growth_msg = Message("距 %(year)s 年目标 %(target)s%(unit)s 需年均增长 %(need)s", year=M,
+                                         target=fmt(T_M), unit=series.unit, need=pct(need))
                     if have is not None:
-                        growth_zh += f"，{first[0]}—{a_year} 年年均增长 {pct(have)}"
-                        growth_en += f", has managed {pct(have)} a year since {first[0]}"
+                        growth_msg = Message("%(needed)s，%(achieved)s", needed=growth_msg, achieved=Message(
+                            "%(first)s—%(last)s 年年均增长 %(have)s", first=first[0], last=a_year, have=pct(have)))
 
     # ---- projections at every milestone after the latest annual value
     pts = [(float(y), v) for y, v in annual_pts]
@@ -303,31 +309,34 @@ def evaluate(series: Series, as_of: Period | None, rules: StatusRules) -> dict[s
         ratio = completion_ratio(current["projected"], T_M, series.direction)
         if ratio is not None and rules.checks.projection.enabled:
             checks["projection"] = {"ratio": _r(ratio), "light": rules.checks.projection.light(ratio)}
-        method_zh = {"linear": "线性趋势", "compound": "复合增长", "annualised": "年内进度"}[current["headline"]]
-        proj_zh = f"按{method_zh}推算 {M} 年为 {fmt(current['projected'])}{series.unit}" + (
-            f"（目标的 {pct(ratio)}）" if ratio is not None else "")
-        proj_en = f"{current['headline']} projection for {M}: {fmt(current['projected'])}" + (
-            f" ({pct(ratio)} of target)" if ratio is not None else "")
+        proj_params = {"method": Message(PROJECTION_METHODS[current["headline"]]), "year": M,
+                       "value": fmt(current["projected"]), "unit": series.unit}
+        proj_msg = Message("按%(method)s推算 %(year)s 年为 %(value)s%(unit)s", **proj_params) if ratio is None \
+            else Message("按%(method)s推算 %(year)s 年为 %(value)s%(unit)s（目标的 %(ratio)s）", ratio=pct(ratio),
+                         **proj_params)
 
     out["checks"] = checks
     if checks:
         out["status"] = max((c["light"] for c in checks.values()), key=LIGHT_ORDER.__getitem__)
-    comp_zh = f"完成 {pct(comp)}" if comp is not None else ("" if method == "baseline" else "无可比参照")
-    head = f"{p} {'累计' if obs.cumulative and p.kind != 'year' else '实际'} {fmt(obs.value)}{series.unit}"
-    parts = ["，".join(x for x in (head, ref_zh, comp_zh) if x)]
-    parts += [x for x in (sched_zh, growth_zh, proj_zh) if x]
-    out["reason"] = f"{LIGHT_ZH[out['status']]}：" + "；".join(parts)
-    en = [f"{p} actual {fmt(obs.value)} {series.unit}; {ref_en}; completion {pct(comp)}"]
-    en += [x for x in (growth_en, proj_en) if x]
-    out["reason_en"] = f"{out['status']}: " + "; ".join(en)
+    observed = {"period": str(p), "value": fmt(obs.value), "unit": series.unit}
+    head = Message("%(period)s 累计 %(value)s%(unit)s", **observed) if obs.cumulative and p.kind != "year" \
+        else Message("%(period)s 实际 %(value)s%(unit)s", **observed)
+    if method == "baseline":
+        first_part = Message("%(head)s，%(reference)s", head=head, reference=ref_msg)
+    else:
+        first_part = Message("%(head)s，%(reference)s，%(completion)s", head=head, reference=ref_msg,
+                             completion=Message("完成 %(ratio)s", ratio=pct(comp)) if comp is not None
+                             else Message("无可比参照"))
+    parts = [first_part, *(x for x in (sched_msg, growth_msg, proj_msg) if x is not None)]
+    out["reason"] = Message("%(light)s：%(body)s", light=Message(LIGHT_ZH[out["status"]]), body=Joined("；", parts))
     return out
 
 
 # --------------------------------------------------------------------------- helpers
 
 
-def _signed_zh(x: float) -> str:
-    return "提高" if x >= 0 else "降低"
+def _signed(x: float) -> Message:
+    return Message("提高") if x >= 0 else Message("降低")
 
 
 def _meets(a: float, bound: float, direction: str) -> bool:
@@ -414,19 +423,20 @@ def _find(actuals: list[Observation], period: Period, cumulative: bool | None = 
 
 
 def _reference(series: Series, obs: Observation, T_y: float | None, year_target: TargetPoint | None,
-               path: _PathModel, rules: StatusRules) -> tuple[float | None, str | None, str, str]:
-    """(reference, method, Chinese phrase, English phrase) for comparing the observation."""
+               path: _PathModel, rules: StatusRules) -> tuple[float | None, str | None, Message]:
+    """(reference, method, phrase) for comparing the observation. Each phrase's parameters hold both the
+    printed target text (``label``: the plan's own figure as printed)."""
     p = obs.period
     printed = year_target is not None
     lbl = year_target.text if year_target and year_target.text else fmt(T_y)
     u = series.unit
     if T_y is None:
-        return None, None, f"规划未设 {p.year} 年目标", f"no target for {p.year}"
+        return None, None, Message("规划未设 %(year)s 年目标", year=p.year)
+    said = {"year": p.year, "label": lbl, "target": fmt(T_y)}  # label: as printed; target: the figure
     if p.kind == "year":
         if printed:
-            return T_y, "annual_target", f"{p.year} 年目标 {lbl}", f"{p.year} target {fmt(T_y)}"
-        return (T_y, "plan_path", f"按规划路径 {p.year} 年应达 {fmt(T_y)}",
-                f"plan path for {p.year}: {fmt(T_y)}")
+            return T_y, "annual_target", Message("%(year)s 年目标 %(label)s", **said)
+        return T_y, "plan_path", Message("按规划路径 %(year)s 年应达 %(target)s", **said)
     m = p.months_elapsed_in_year
     span = 12 if obs.cumulative else (3 if p.kind == "quarter" else 1)
     if series.measure in ("flow", "intensity"):
@@ -437,28 +447,29 @@ def _reference(series: Series, obs: Observation, T_y: float | None, year_target:
                 share = ly.value / ly_year.value
                 ref = T_y * share
                 return (ref, "same_period_last_year",
-                        f"去年同期占全年 {pct(share)}，按此折算 {p.year} 年目标 {lbl} 为 {fmt(ref)}",
-                        f"reference {fmt(ref)} = {p.year} target {fmt(T_y)} × last year's same-period share "
-                        f"{pct(share)}")
+                        Message("去年同期占全年 %(share)s，按此折算 %(year)s 年目标 %(label)s 为 %(reference)s",
+                                share=pct(share), reference=fmt(ref), **said))
         if obs.cumulative:
             ref = T_y * m / 12
-            return (ref, "pro_rata", f"按 {p.year} 年目标 {lbl}{u} 的 {m}/12 折算为 {fmt(ref)}",
-                    f"reference {fmt(ref)} = {p.year} target {fmt(T_y)} × {m}/12")
+            return (ref, "pro_rata",
+                    Message("按 %(year)s 年目标 %(label)s%(unit)s 的 %(months)s/12 折算为 %(reference)s",
+                            unit=u, months=m, reference=fmt(ref), **said))
         ref = T_y * span / 12
-        return (ref, "pro_rata_point", f"单期值，按 {p.year} 年目标 {lbl} 的 {span}/12 折算为 {fmt(ref)}",
-                f"reference {fmt(ref)} = {p.year} target {fmt(T_y)} × {span}/12 (single-period value)")
+        return (ref, "pro_rata_point",
+                Message("单期值，按 %(year)s 年目标 %(label)s 的 %(months)s/12 折算为 %(reference)s",
+                        months=span, reference=fmt(ref), **said))
     if series.measure in ("ratio", "rate") and not path.cumulative:
-        return (T_y, "annual_rate", f"比重、增速类指标不按季折算，对照 {p.year} 年目标 {lbl}",
-                f"ratios and rates are not pro-rated: compared with the {p.year} target {fmt(T_y)}")
+        return T_y, "annual_rate", Message("比重、增速类指标不按季折算，对照 %(year)s 年目标 %(label)s", **said)
     # stocks and five-year cumulative changes: the path from last year-end to this year's target
     prev = _find(series.actuals, Period(p.year - 1, "year"))
     prev_v = prev.value if prev else path.at(p.year - 1)
     if prev_v is None:
-        return T_y, "annual_target", f"{p.year} 年目标 {lbl}", f"{p.year} target {fmt(T_y)}"
+        return T_y, "annual_target", Message("%(year)s 年目标 %(label)s", **said)
     ref = prev_v + (T_y - prev_v) * m / 12
-    src = "上年末实际" if prev else "上年末规划路径值"
-    return (ref, "year_end_path", f"{src} {fmt(prev_v)} 至 {p.year} 年目标 {lbl} 按 {m}/12 进度应达 {fmt(ref)}",
-            f"reference {fmt(ref)} on the path from last year-end {fmt(prev_v)} to the {p.year} target {fmt(T_y)}")
+    src = Message("上年末实际") if prev else Message("上年末规划路径值")
+    return (ref, "year_end_path",
+            Message("%(source)s %(previous)s 至 %(year)s 年目标 %(label)s 按 %(months)s/12 进度应达 %(reference)s",
+                    source=src, previous=fmt(prev_v), months=m, reference=fmt(ref), **said))
 
 
 def _annualise(obs: Observation, reference: float | None, T_y: float | None, measure: str) -> float | None:
@@ -468,15 +479,14 @@ def _annualise(obs: Observation, reference: float | None, T_y: float | None, mea
 
 
 def _qualitative(out: dict[str, Any], obs: Observation, tp: TargetPoint | None) -> dict[str, Any]:
-    text = tp.text if tp else "定性目标"
+    text = tp.text if tp else Message("定性目标")
     out["target_text"] = text
+    said = {"text": text, "period": str(obs.period), "source": obs.source or Message("未注明")}
     if obs.value >= 1:
         out["status"] = "green"
-        out["reason"] = f"绿灯：定性目标“{text}”，{obs.period} 已确认完成（来源：{obs.source or '未注明'}）"
-        out["reason_en"] = f"green: qualitative target confirmed met in {obs.period}"
+        out["reason"] = Message("绿灯：定性目标“%(text)s”，%(period)s 已确认完成（来源：%(source)s）", **said)
     else:
         out["status"] = "red"
-        out["reason"] = f"红灯：定性目标“{text}”，{obs.period} 确认未完成（来源：{obs.source or '未注明'}）"
-        out["reason_en"] = f"red: qualitative target reported not met in {obs.period}"
+        out["reason"] = Message("红灯：定性目标“%(text)s”，%(period)s 确认未完成（来源：%(source)s）", **said)
     out["checks"] = {"qualitative": {"ratio": None, "light": out["status"]}}
     return out

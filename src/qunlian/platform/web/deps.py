@@ -10,16 +10,21 @@ from urllib.parse import urlencode
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.templating import Jinja2Templates
-from jinja2 import ChoiceLoader, FileSystemLoader
+from jinja2 import ChoiceLoader, FileSystemLoader, pass_context, pass_eval_context
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from qunlian.platform.permissions import ROLE_NAMES, Principal, can
-from qunlian.platform.web import i18n
+from qunlian.platform import i18n
+from qunlian.platform.i18n import N_
 from qunlian.platform.registry import NavEntry
 from qunlian.platform.web.security import csrf_token
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
+templates.env.add_extension("jinja2.ext.i18n")
+# gettext for templates rendered outside a request; render() puts the request language's in the context
+templates.env.install_null_translations(newstyle=True)
 _NAV: list[NavEntry] = []
 
 
@@ -114,7 +119,9 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         "request": request,
         "user": user,
         "lang": lang,
-        "_": i18n.translator(lang),
+        "html_lang": i18n.HTML_LANG[lang],
+        "other_languages": [(code, i18n.NAMES[code]) for code in i18n.LANGUAGES if code != lang],
+        **template_gettext(lang),
         "csrf": csrf_token(request),
         "nav": nav,
         "vendor_ok": request.app.state.vendor_ok,
@@ -124,22 +131,79 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     return templates.TemplateResponse(request, template, ctx, status_code=status_code)
 
 
+def template_gettext(lang: str) -> dict[str, Any]:
+    """``_``, ``gettext`` and ``ngettext`` for one language, as ``jinja2.ext.i18n`` calls them (newstyle):
+    ``{{ _("…") }}``, ``{{ _("… %(n)s", n=3) }}``, ``{% trans %}``. A Message (domain code's msgid with
+    parameters) is rendered with its parameters. The text is plain text, escaped like any value (so a
+    translated ``_(value)`` of user input is as safe as ``value``); ``%`` formatting happens only when
+    parameters are given, so ``_(label)`` of a label that holds a ``%`` works."""
+
+    def _format(eval_ctx: Any, text: str, params: dict[str, Any]) -> str:
+        rv = Markup.escape(text) if eval_ctx.autoescape else text
+        if params:
+            return rv % params
+        return rv.replace("%%", "%") if "%%" in rv else rv
+
+    @pass_eval_context
+    def gettext(eval_ctx: Any, message: str, /, **params: Any) -> str:
+        params = {k: i18n.translate(v, lang) if isinstance(v, i18n.Message) else v for k, v in params.items()}
+        return _format(eval_ctx, i18n.translate(message, lang), params)
+
+    @pass_eval_context
+    def ngettext(eval_ctx: Any, singular: str, plural: str, num: int, /, **params: Any) -> str:
+        text = i18n.translations(lang).ngettext(singular, plural, num)
+        return _format(eval_ctx, text, {"num": num, **params})
+
+    return {"_": gettext, "gettext": gettext, "ngettext": ngettext}
+
+
 def query_string(params: dict[str, Any], **changes: Any) -> str:
     merged = {**params, **changes}
     return urlencode({k: 1 if v is True else v for k, v in merged.items() if v not in (None, "", False)})
 
 
-def _num(value: Any, digits: int = 2) -> str:
+def _lang(context: Any) -> str:
+    lang = context.get("lang") if context is not None else None
+    return lang if lang in i18n.LANGUAGES else i18n.DEFAULT
+
+
+@pass_context
+def _num(context: Any, value: Any, digits: int = 2) -> str:
+    """A figure for reading: the request locale's grouping (Babel), ``digits`` decimals, — when empty."""
+    lang = _lang(context)
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
-        return "是" if value else "否"
+        return i18n.translate(N_("是") if value else N_("否"), lang)
     if isinstance(value, int):
-        return f"{value:,}"
+        return i18n.format_number(value, lang)
     try:
-        return f"{float(value):,.{digits}f}"
+        return i18n.format_decimal(float(value), lang, digits)
     except (TypeError, ValueError):
         return str(value)
+
+
+@pass_context
+def _percent(context: Any, value: Any, digits: int = 1) -> str:
+    """A fraction as a percentage in the request locale (0.125 → 12.5%), — when empty."""
+    if value is None or value == "":
+        return "—"
+    return i18n.format_percent(value, _lang(context), digits)
+
+
+@pass_context
+def _date(context: Any, value: Any, format: str = "medium") -> str:
+    """A date in the request locale's words (2024年3月5日 / Mar 5, 2024), — when empty."""
+    if value is None or value == "":
+        return "—"
+    return i18n.format_date(value, _lang(context), format)
+
+
+@pass_context
+def _money(context: Any, value: Any, currency: str = "CNY") -> str:
+    if value is None or value == "":
+        return "—"
+    return i18n.format_money(value, _lang(context), currency)
 
 
 def _plain(value: Any) -> str:
@@ -156,18 +220,23 @@ def _plain(value: Any) -> str:
 
 templates.env.filters["num"] = _num
 templates.env.filters["plain"] = _plain
+templates.env.filters["percent"] = _percent
+templates.env.filters["date"] = _date
+templates.env.filters["money"] = _money
+templates.env.globals["N_"] = N_  # marks a literal msgid in a template for pybabel
 templates.env.globals["qs"] = query_string
 templates.env.globals["role_names"] = ROLE_NAMES
 templates.env.globals["can"] = can
 # chain taxonomy levels and node kinds as stored (ChainNode.level / .kind) → Chinese labels (msgids)
 templates.env.globals["level_names"] = {
-    "system": "体系", "cluster": "集群", "chain": "产业链", "segment": "环节", "node": "节点",
+    "system": N_("体系"), "cluster": N_("集群"), "chain": N_("产业链"), "segment": N_("环节"), "node": N_("节点"),
 }
 # enterprise ownership codes as stored (Enterprise.ownership) → Chinese labels (msgids)
 templates.env.globals["ownership_names"] = {
-    "state": "国有", "collective": "集体", "private": "民营", "joint": "联营",
-    "foreign": "外商投资", "hmt": "港澳台投资",
+    "state": N_("国有"), "collective": N_("集体"), "private": N_("民营"), "joint": N_("联营"),
+    "foreign": N_("外商投资"), "hmt": N_("港澳台投资"),
 }
 templates.env.globals["kind_names"] = {
-    "key": "重点", "incubating": "孵化", "leading": "先导", "pillar": "主导", "advantage": "优势", "future": "未来",
+    "key": N_("重点"), "incubating": N_("孵化"), "leading": N_("先导"), "pillar": N_("主导"), "advantage": N_("优势"),
+    "future": N_("未来"),
 }
