@@ -3,6 +3,7 @@
 #   QUNLIAN_TEST_POSTGRES_URL  PostgreSQL to test against
 #                              (default postgresql+psycopg://postgres@127.0.0.1:5432/test)
 #   CI=true                    PostgreSQL is required: an unreachable server fails the run
+#   QUNLIAN_TEST_WORKERS       parallel pytest workers (default: one per core; 0 = no parallelism)
 # Extra arguments go to pytest, e.g. scripts/test.sh tests/core -x
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,8 +15,14 @@ PG_URL=${QUNLIAN_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432
 export QUNLIAN_DATA_DIR=$(mktemp -d)
 trap 'rm -rf "$QUNLIAN_DATA_DIR"' EXIT
 
+# Tests are independent (each gets its own store); a file's tests stay on one worker so that its
+# module fixtures (demo stores) are built once.
+WORKERS=${QUNLIAN_TEST_WORKERS:-auto}
+PARALLEL=()
+[[ "$WORKERS" != 0 ]] && PARALLEL=(-n "$WORKERS" --dist loadfile)
+
 echo "==> 测试（SQLite）/ tests on SQLite"
-QUNLIAN_TEST_DATABASE_URL= $PY -m pytest "$@"
+QUNLIAN_TEST_DATABASE_URL= $PY -m pytest "${PARALLEL[@]}" "$@"
 
 if $PY - "$PG_URL" <<'PYEOF'
 import sys
@@ -30,7 +37,7 @@ PYEOF
 then
   echo "==> 测试（PostgreSQL）/ tests on PostgreSQL"
   # Spark parity reads no store: it ran in the SQLite round already.
-  QUNLIAN_TEST_DATABASE_URL=$PG_URL $PY -m pytest -m "not spark" "$@"
+  QUNLIAN_TEST_DATABASE_URL=$PG_URL $PY -m pytest "${PARALLEL[@]}" -m "not spark" "$@"
 elif [[ "${CI:-}" == "true" ]]; then
   echo "CI 需要 PostgreSQL：$PG_URL 无法连接 / CI needs PostgreSQL at $PG_URL" >&2
   exit 1

@@ -100,3 +100,39 @@ def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
     from qunlian.accounts import passwords
 
     monkeypatch.setattr(passwords, "hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
+# --------------------------------------------------------------------------- golden cases
+# tests/cases/<capability>/*.yaml are collected as tests: a new case file needs no test code. Each
+# capability says which checks a case gets in tests/support/<capability>_cases.py (GOLDEN: name →
+# function of the case file's path).
+
+CASES = Path(__file__).parent / "cases"
+
+
+def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
+    if file_path.suffix == ".yaml" and file_path.parent.parent == CASES:
+        return GoldenFile.from_parent(parent, path=file_path)
+    return None
+
+
+class GoldenFile(pytest.File):
+    def collect(self):
+        import importlib
+
+        capability = self.path.parent.name
+        checks = importlib.import_module(f"{capability}_cases").GOLDEN
+        for name, check in checks.items():
+            yield GoldenItem.from_parent(self, name=name, check=check)
+
+
+class GoldenItem(pytest.Item):
+    def __init__(self, *, check, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.check = check
+
+    def runtest(self) -> None:
+        self.check(self.path)
+
+    def reportinfo(self):
+        return self.path, None, f"golden case {self.path.parent.name}/{self.path.name}::{self.name}"

@@ -22,6 +22,7 @@ from qunlian.accounts.service import load_principal
 from qunlian.accounts.throttle import LoginThrottle
 from qunlian.installed import CAPABILITIES, nav
 from qunlian.platform.db import make_engine, session_factory
+from qunlian.platform.i18n import N_
 from qunlian.platform.web.deps import NotAuthenticated, optional_user, render
 from qunlian.platform.registry import NavEntry, resolve
 from qunlian.platform.web import deps
@@ -41,14 +42,14 @@ DOCS_HTML = """<!doctype html>
 <script src="/static/js/api-docs.js"></script></body></html>"""
 
 ERRORS = {
-    400: ("请求有误", "请求参数不合法，请检查链接或表单。"),
-    401: ("需要登录", "请先登录。"),
-    403: ("无权访问", "您没有权限执行此操作；若是表单提交，请刷新页面后重试（安全令牌已过期）。"),
-    404: ("未找到", "没有找到该页面或记录，或它不在您的查看范围内。"),
-    405: ("方法不允许", "不支持该请求方法。"),
-    413: ("文件过大", "上传内容超过上限，未接收。请拆分文件后分批导入。"),
-    429: ("请求过多", "请求过于频繁，请稍后再试。"),
-    500: ("系统错误", "系统出现错误，已记录。请稍后再试或联系管理员。"),
+    400: (N_("请求有误"), N_("请求参数不合法，请检查链接或表单。")),
+    401: (N_("需要登录"), N_("请先登录。")),
+    403: (N_("无权访问"), N_("您没有权限执行此操作；若是表单提交，请刷新页面后重试（安全令牌已过期）。")),
+    404: (N_("未找到"), N_("没有找到该页面或记录，或它不在您的查看范围内。")),
+    405: (N_("方法不允许"), N_("不支持该请求方法。")),
+    413: (N_("文件过大"), N_("上传内容超过上限，未接收。请拆分文件后分批导入。")),
+    429: (N_("请求过多"), N_("请求过于频繁，请稍后再试。")),
+    500: (N_("系统错误"), N_("系统出现错误，已记录。请稍后再试或联系管理员。")),
 }
 
 
@@ -87,6 +88,7 @@ def create_app(
     app.add_middleware(SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.state.load_principal = load_principal
+    app.state.profile_sections = [resolve(ref) for cap in CAPABILITIES for ref in cap.profile_sections]
     deps.install(
         template_dirs=[d for d in (cap.template_dir for cap in CAPABILITIES) if d is not None],
         nav=[*nav(), NavEntry("/api/docs", "接口文档", None, order=90)],
@@ -116,7 +118,7 @@ def _error(request: Request, status: int, detail: str | None = None, headers: di
     if _wants_json(request):
         title = ERRORS.get(status, ("", ""))[0]
         return JSONResponse({"detail": detail or title or str(status)}, status_code=status, headers=headers)
-    title, message = ERRORS.get(status, ("错误", "请求无法完成。"))
+    title, message = ERRORS.get(status, (N_("错误"), N_("请求无法完成。")))
     if not hasattr(request.state, "user"):  # the error came before the page's own dependencies ran
         try:
             with request.app.state.sessions() as db:
@@ -124,7 +126,7 @@ def _error(request: Request, status: int, detail: str | None = None, headers: di
         except Exception:  # the store may be the reason for the error
             request.state.user = None
     if status == 403 and detail == "csrf":
-        message = "安全令牌（CSRF）缺失或不匹配：请刷新页面后重新提交。"
+        message = N_("安全令牌（CSRF）缺失或不匹配：请刷新页面后重新提交。")
     elif status == 413 and detail:
         message = detail  # names the limit
     response = render(request, "error.html", {"status": status, "title": title, "message": message},

@@ -124,7 +124,9 @@ def main() -> None:  # pragma: no cover - entry point
     try:
         app()
     except QunlianError as exc:
-        typer.echo(str(exc), err=True)
+        from qunlian.platform.i18n import explain
+
+        typer.echo(explain(exc), err=True)  # in QUNLIAN_LANG's language, Chinese by default
         sys.exit(2)
 
 

@@ -108,7 +108,8 @@ def test_broken_file_lists_every_problem_and_stores_nothing(web_store, data_dir)
     r = _upload(c, token, "坏文件.csv", BROKEN_CSV)
     assert r.status_code == 400 and 'data-testid="import-problems"' in r.text
     assert "<b>坏</b>" not in r.text  # HTML in a cell is shown as text
-    assert "没有声明单位" in r.text or "单位" in r.text
+    # the 税收 column names no unit (元, 万元 or 亿元): refused at its header, with the fix
+    assert re.search(r'<tr data-row="\d*" data-column="税收">[\s\S]*?税收列没有声明单位', r.text)
     rows = set(re.findall(r'<tr data-row="(\d*)" data-column="([^"]*)">', r.text))
     assert ("3", "统一社会信用代码") in rows and ("3", "年度") in rows
     assert 'name="sha256"' not in r.text  # no confirm offered

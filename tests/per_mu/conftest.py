@@ -1,48 +1,11 @@
 from __future__ import annotations
 
-import math
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pytest
-import yaml
 
-from qunlian.per_mu.presets import get_method, parse_method
-
-CASES = Path(__file__).parent.parent / "cases" / "per_mu"
-
-
-def load_case(path: Path) -> dict[str, Any]:
-    case = yaml.safe_load(path.read_text(encoding="utf-8"))
-    m = case["method"]
-    case["method_obj"] = get_method(m) if isinstance(m, str) else parse_method(m, str(path))
-    case["table"] = firms_table(case["firms"])
-    return case
-
-
-def firms_table(firms: list[dict[str, Any]]) -> pa.Table:
-    cols: dict[str, list[Any]] = {}
-    for f in firms:
-        for k in f:
-            cols.setdefault(k, [])
-    for f in firms:
-        for k in cols:
-            cols[k].append(f.get(k))
-    types = {"uscc": pa.string(), "year": pa.int64(), "above_scale": pa.bool_(), "landowner_uscc": pa.string(),
-             "exemption": pa.string(), "negative_events": pa.string(), "founded_year": pa.int64(), "tenants": pa.int64(),
-             "town": pa.string(), "name": pa.string(), "park": pa.string(), "industry_code": pa.string()}
-    return pa.table({k: pa.array(v, type=types.get(k, pa.float64())) for k, v in cols.items()})
-
-
-def assert_clean(results: pa.Table) -> None:
-    """No infinity and no NaN anywhere in the output."""
-    for name in results.column_names:
-        col = results.column(name)
-        if pa.types.is_floating(col.type):
-            for v in col.to_pylist():
-                assert v is None or math.isfinite(v), f"{name} has {v}"
-
+from per_mu_cases import CASES, assert_clean, firms_table, load_case  # noqa: F401  (the tests import them from here)
 
 @pytest.fixture
 def synthetic():

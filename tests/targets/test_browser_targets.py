@@ -56,7 +56,8 @@ def _session(demo: DemoStore):
 
 def test_cockpit_targets_and_towns(browser, live, demo):
     from qunlian.targets.service import plan_status
-    from qunlian.targets.service import chain_strength, latest_period, muni_class_mix
+    from qunlian.per_mu.service import class_mix_in_scope as muni_class_mix
+    from qunlian.targets.service import chain_strength, latest_period
     from qunlian.accounts.models import User
 
     v = Visit(browser, live, "home")

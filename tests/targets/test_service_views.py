@@ -5,12 +5,12 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from qunlian.targets.service import add_actual, load_seed_actuals
+from qunlian.per_mu.service import class_mix_in_scope as muni_class_mix
 from qunlian.targets.service import (
     chain_strength,
     decomposed_indicators,
     indicator_view,
     latest_period,
-    muni_class_mix,
     plan_periods,
     town_map,
     town_targets,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from qunlian.platform.i18n import explain  # errors in QUNLIAN_LANG's language, Chinese by default
 from qunlian.platform.permissions import ROLES
 
 users_app = typer.Typer(help="用户与权限 / users, roles and scopes", no_args_is_help=True)
@@ -44,7 +45,7 @@ def users_add(
                             uscc=uscc, department=department, display_name=display_name, actor="cli")
             scope = describe_scope(session, user)
     except AccountError as exc:
-        _fail(str(exc))
+        _fail(explain(exc))
     typer.echo(f"已新增用户 added: {username}  角色 role: {role}  范围 scope: {scope}")
 
 
@@ -74,7 +75,7 @@ def users_disable(username: str = typer.Argument(..., help="要停用的用户�
         with transaction(_engine()) as session:
             disable_user(session, username, actor="cli")
     except AccountError as exc:
-        _fail(str(exc))
+        _fail(explain(exc))
     typer.echo(f"已停用 disabled: {username}")
 
 
@@ -90,7 +91,7 @@ def users_demo(
         with transaction(_engine()) as session:
             logins = create_demo_users(session, password=password, actor="cli")
     except AccountError as exc:
-        _fail(str(exc))
+        _fail(explain(exc))
     typer.echo(format_logins(logins))
 
 
@@ -128,7 +129,7 @@ def users_grant(
                                  expires_on=until, actor="cli")
             text = f"#{grant.id} {username}: {describe_grant(session, grant)}"
     except AccountError as exc:
-        _fail(str(exc))
+        _fail(explain(exc))
     typer.echo(f"已授权 granted {text}" + (f"  到期 until {until.isoformat()}" if until else ""))
 
 
@@ -160,5 +161,5 @@ def users_revoke(grant_id: int = typer.Argument(..., help="授权编号（qunlia
         with transaction(_engine()) as session:
             revoke_grant(session, grant_id, actor="cli")
     except AccountError as exc:
-        _fail(str(exc))
+        _fail(explain(exc))
     typer.echo(f"已撤销 revoked: #{grant_id}")

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from qunlian.accounts.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
 from qunlian.core.errors import QunlianError
+from qunlian.core.messages import N_
 from qunlian.platform.db import audit
 from qunlian.accounts.models import User
 from qunlian.chains.models import ChainNode, EnterpriseChainNode
@@ -85,7 +86,7 @@ def describe_scope(session: Session, user: User) -> str:
         return f"企业 {ent.uscc}（{ent.name}）" if ent else "企业 ?"
     if user.role == "department":
         return f"部门 {user.department or '（未指定）'}"
-    return "全市 city-wide"
+    return N_("全市 city-wide")
 
 
 # --------------------------------------------------------------------------- service

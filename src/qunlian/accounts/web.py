@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from qunlian.accounts.models import User
 from qunlian.accounts.service import authenticate, user_count
 from qunlian.platform.db import audit
-from qunlian.platform.web import i18n
+from qunlian.platform import i18n
 from qunlian.platform.web.deps import get_db, lang_of, optional_user, render
 from qunlian.platform.web.security import client_address, csrf_token
 

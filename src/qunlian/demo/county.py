@@ -26,8 +26,8 @@ def build_demo_county(
 ) -> str:
     """Generate the firms, then the plan actuals, the 亩均 runs, the remediation ledger and one
     login per role (printed last, so a newcomer finds them at the bottom)."""
-    from qunlian.per_mu.runs import evaluate_store, update_ledger
-    from qunlian.targets.demo_actuals import load_demo_actuals, load_seed_actuals
+    from qunlian.per_mu.service import evaluate_store, update_ledger
+    from qunlian.targets.service import load_demo_actuals, load_seed_actuals
 
     lines = [load_demo(engine, seed=seed, scale=scale, progress=progress, actor=actor)]
     step = _stepper(progress, "规划实际值 plan actuals", len(DEMO_ACTUAL_PLANS) + 1)

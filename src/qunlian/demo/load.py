@@ -128,7 +128,7 @@ def load_demo(
     actor: str = "demo",
 ) -> str:
     """Migrate, load reference data, replace the demo firms; return a summary (Chinese / English)."""
-    from qunlian.targets.plans.loader import load_reference_data
+    from qunlian.targets.service import load_reference_data
 
     report = progress or (lambda stage, done, total: None)
     t0 = time.perf_counter()

@@ -96,12 +96,13 @@ def export_enterprise_years_cmd(
     from qunlian.enterprises.enterprise_years import export_enterprise_years
 
     from qunlian.core.errors import QunlianError
+    from qunlian.platform.i18n import explain
 
     engine = _engine()
     try:
         n = export_enterprise_years(engine, year, output)
     except QunlianError as exc:
-        typer.echo(str(exc), err=True)
+        typer.echo(explain(exc), err=True)
         raise typer.Exit(2) from None
     finally:
         engine.dispose()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from qunlian.chains.models import ChainNode, EnterpriseChainNode
@@ -88,29 +88,14 @@ def _enterprise_where(session: Session, user: ScopeHolder | None, query: Enterpr
     elif query.scale == "below":
         where.append(ey.above_scale.is_(False))
     if query.grade:
-        where.append(Enterprise.uscc.in_(muni_grade_usccs(session, query.year, query.grade)))
+        from qunlian.per_mu.service import final_grade_usccs  # per_mu reads this module's tables
+
+        where.append(Enterprise.uscc.in_(final_grade_usccs(session, query.year, query.grade)))
     return where
 
 
 def _year_join() -> ColumnElement[bool]:
     return and_(EnterpriseYear.enterprise_id == Enterprise.id, EnterpriseYear.year == bindparam("list_year"))
-
-
-def muni_grade_usccs(session: Session, year: int | None, grade: str) -> Select:
-    """SELECT of the USCCs whose 亩均 class (after the latest manual adjustment) is ``grade`` in the
-    newest run of ``year`` (no run that year → no rows)."""
-    from qunlian.per_mu.models import MuniAdjustment, MuniResult, MuniRun
-
-    run_id = session.scalar(select(func.max(MuniRun.id)).where(MuniRun.year == year)) if year is not None else None
-    if run_id is None:
-        return select(MuniResult.uscc).where(false())
-    latest = select(func.max(MuniAdjustment.id)).where(MuniAdjustment.run_id == run_id).group_by(MuniAdjustment.uscc)
-    adj = select(MuniAdjustment.uscc, MuniAdjustment.grade_after).where(MuniAdjustment.id.in_(latest)).subquery()
-    return (
-        select(MuniResult.uscc)
-        .outerjoin(adj, adj.c.uscc == MuniResult.uscc)
-        .where(MuniResult.run_id == run_id, func.coalesce(adj.c.grade_after, MuniResult.grade) == grade)
-    )
 
 
 def _sort_column(sort: str) -> ColumnElement[Any]:

@@ -10,64 +10,38 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 from openpyxl import Workbook
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from qunlian.enterprises import columns
 from qunlian.platform.cache import StoreCache, scope_key
 from qunlian.platform.db import audit
 from qunlian.accounts.models import AccessGrant
 from qunlian.chains.models import ChainNode, EnterpriseChainNode
 from qunlian.enterprises.models import Enterprise, EnterpriseYear
 from qunlian.platform.models import ImportBatch
+from qunlian.per_mu.models import MuniAdjustment, MuniRun  # the list filters by 亩均 class
 from qunlian.regions.models import Park, Town
-from qunlian.per_mu.models import MuniAdjustment, MuniResult, MuniRun
 from qunlian.chains.service import chain_options
 from qunlian.enterprises.queries import SORTS, EnterprisePage, EnterpriseQuery, enterprise_profile, list_enterprises
 from qunlian.enterprises.scoping import get_enterprise
 from qunlian.platform.permissions import Principal
 from qunlian.regions.service import town_options
-from qunlian.platform.web import i18n
+from qunlian.platform import i18n
 from qunlian.platform.web.deps import get_db, lang_of, render, require_user
 
 router = APIRouter(include_in_schema=False)
 
-FIGURE_LABELS = (
-    ("above_scale", "规上/规下"),
-    ("land_mu", "用地（亩）"),
-    ("rented_out_mu", "出租用地（亩）"),
-    ("output_wan", "产值（万元）"),
-    ("revenue_wan", "营业收入（万元）"),
-    ("main_revenue_wan", "主营业务收入（万元）"),
-    ("value_added_wan", "增加值（万元）"),
-    ("tax_wan", "税收（万元）"),
-    ("profit_wan", "利润（万元）"),
-    ("rd_wan", "研发经费（万元）"),
-    ("export_wan", "出口额（万元）"),
-    ("high_tech_revenue_wan", "高新技术产品收入（万元）"),
-    ("assets_wan", "资产（万元）"),
-    ("liabilities_wan", "负债（万元）"),
-    ("energy_tce", "综合能耗（吨标准煤）"),
-    ("electricity_wan_kwh", "用电量（万千瓦时）"),
-    ("emission_eq_t", "排放当量（吨）"),
-    ("employees", "从业人员（人）"),
-    ("invention_patents", "发明专利（件）"),
-    ("output_per_mu", "亩均产值（万元/亩）"),
-    ("tax_per_mu", "亩均税收（万元/亩）"),
-)
-
-EXPORT_COLUMNS = (
-    ("uscc", "统一社会信用代码"),
-    ("name", "企业名称"),
-    ("town", "镇街道"),
-    ("industry_code", "行业代码"),
-    ("year", "年份"),
-    ("above_scale", "规上"),
-    ("land_mu", "用地（亩）"),
-    ("output_wan", "产值（万元）"),
-    ("tax_wan", "税收（万元）"),
-    ("output_per_mu", "亩均产值（万元/亩）"),
-    ("tax_per_mu", "亩均税收（万元/亩）"),
-)
+# labels with units come from the columns module, the one vocabulary of the import templates too
+FIGURE_LABELS = columns.headings((
+    "above_scale", "land_mu", "rented_out_mu", "output_wan", "revenue_wan", "main_revenue_wan", "value_added_wan",
+    "tax_wan", "profit_wan", "rd_wan", "export_wan", "high_tech_revenue_wan", "assets_wan", "liabilities_wan",
+    "energy_tce", "electricity_wan_kwh", "emission_eq_t", "employees", "invention_patents", "output_per_mu",
+    "tax_per_mu",
+))
+EXPORT_COLUMNS = columns.headings((
+    "uscc", "name", "town", "industry_code", "year", "above_scale", "land_mu", "output_wan", "tax_wan",
+    "output_per_mu", "tax_per_mu",
+))
 
 
 def list_params(
@@ -159,8 +133,18 @@ def enterprises_export(
 # A profile is the firm's identity, chain nodes, yearly figures and 亩均 history: about fifteen
 # queries. Kept per caller scope, firm and language until one of these tables changes (firms and
 # their years change in place only through imports, which add a batch; 亩均 results only with a run).
-_PROFILES = StoreCache("enterprise-profile", (Enterprise, EnterpriseYear, ImportBatch, Town, Park, ChainNode,
-                                              EnterpriseChainNode, MuniRun, MuniAdjustment), entries=512)
+_PROFILE_TABLES = (Enterprise, EnterpriseYear, ImportBatch, Town, Park, ChainNode, EnterpriseChainNode)
+_PROFILES: dict[tuple[str, ...], StoreCache] = {}
+
+
+def _profile_cache(request: Request) -> StoreCache:
+    """One cache per set of installed profile sections (their tables join the fingerprint)."""
+    sections = request.app.state.profile_sections
+    key = tuple(s.key for s in sections)
+    if key not in _PROFILES:
+        tables = (*_PROFILE_TABLES, *(t for s in sections for t in s.tables))
+        _PROFILES[key] = StoreCache("enterprise-profile", tables, entries=512)
+    return _PROFILES[key]
 
 
 @router.get("/enterprises/{uscc}")
@@ -169,7 +153,7 @@ def enterprise_page(request: Request, uscc: str, db: Session = Depends(get_db), 
     if ent is None:  # missing and out of scope look the same
         raise HTTPException(404)
     lang = lang_of(request)
-    ctx = _PROFILES.get(db, ("profile", scope_key(user), ent.uscc, lang),
+    ctx = _profile_cache(request).get(db, ("profile", scope_key(user), ent.uscc, lang),
                         lambda: _profile_context(db, request, user, ent.uscc))
     if ctx is None:
         raise HTTPException(404)
@@ -177,8 +161,6 @@ def enterprise_page(request: Request, uscc: str, db: Session = Depends(get_db), 
 
 
 def _profile_context(db: Session, request: Request, user: Principal, uscc: str) -> dict[str, Any] | None:
-    from qunlian.per_mu.web import profile_block  # 亩均 history, explanation, simulator inputs
-
     profile = enterprise_profile(db, user, uscc)
     if profile is None:
         return None
@@ -200,53 +182,12 @@ def _profile_context(db: Session, request: Request, user: Principal, uscc: str) 
              "data": [_round(y["tax_per_mu"]) for y in profile["years"]]},
         ],
     }  # fmt: skip
-    block = profile_block(db, request, profile["uscc"])
-    if block is not None:  # the run's method and whole row are not shown; keep the entry small
-        block = {k: v for k, v in block.items() if k not in ("method", "row")}
-    return {"e": profile, "chart": chart, "muni": block}
-
-
-@router.get("/enterprises/{uscc}/muni-levers")
-def enterprise_levers(
-    request: Request,
-    uscc: str,
-    run: int | None = Query(None, ge=1),
-    db: Session = Depends(get_db),
-    user: Principal = Depends(require_user),
-):
-    """Per lever, the smallest change of that one input that reaches the next 亩均 class, in the firm's
-    latest run (or `run`): a search per input over the simulator, whose context for the run takes
-    ~30 ms to build the first time (then kept, see analytics.cache.muni_evaluation). So the profile asks
-    for it on demand (HTMX, when the block scrolls into view) instead of on every view. Same scope as
-    the profile: a firm the caller may not see is 404."""
-    from qunlian.per_mu.runs import muni_evaluation
-    from qunlian.per_mu.engine import EvaluationError
-    from qunlian.per_mu.simulate import levers
-    from qunlian.per_mu.web import LEVER_LABELS
-
-    ent = get_enterprise(db, user, uscc) if len(uscc) <= 18 else None
-    if ent is None:
-        raise HTTPException(404)
-    run_id = latest_run_of(db, ent.uscc, run)
-    if run_id is None:
-        raise HTTPException(404)
-    ctx: dict[str, Any] = {"uscc": ent.uscc, "name": ent.name, "levers": [], "sim_error": None,
-                           "lever_labels": LEVER_LABELS}
-    try:
-        ctx["levers"] = levers(muni_evaluation(db, run_id), ent.uscc)
-    except EvaluationError as exc:  # a tenant, a firm not evaluated, or no class boundary
-        ctx["sim_error"] = str(exc)
-    if request.headers.get("HX-Request"):
-        return render(request, "per_mu/_muni_levers.html", ctx)
-    return render(request, "per_mu/enterprise_levers.html", ctx)  # without JavaScript: a page of its own
-
-
-def latest_run_of(db: Session, uscc: str, run: int | None = None) -> int | None:
-    """The newest 亩均 run (by data year, then id) with a result for the firm; `run` if it has one."""
-    q = select(MuniResult.run_id).join(MuniRun, MuniRun.id == MuniResult.run_id).where(MuniResult.uscc == uscc)
-    if run is not None:
-        q = q.where(MuniResult.run_id == run)
-    return db.scalar(q.order_by(MuniRun.year.desc(), MuniRun.id.desc()).limit(1))
+    # the blocks other capabilities add (亩均 history and simulator …), each in its own template
+    sections = []
+    for section in request.app.state.profile_sections:
+        sections.append({"key": section.key, "template": section.template,
+                         "block": section.build(db, request, profile["uscc"])})
+    return {"e": profile, "chart": chart, "sections": sections}
 
 
 def _round(value: float | None) -> float | None:

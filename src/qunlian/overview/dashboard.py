@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from qunlian.platform.cache import StoreCache, scope_key
 from qunlian.targets.service import list_tasks, plan_status, status_summary
-from qunlian.targets.lookup import TargetsError
-from qunlian.targets.service import chain_strength, latest_period, muni_class_mix
+from qunlian.per_mu.service import class_mix_in_scope
+from qunlian.targets.service import TargetsError, chain_strength, latest_period
 from qunlian.accounts.models import AccessGrant
 from qunlian.chains.models import ChainNode, EnterpriseChainNode
 from qunlian.enterprises.models import Enterprise, EnterpriseYear
@@ -56,7 +56,7 @@ def home_figures(session: Session, user: Any, key_plans: tuple[tuple[str, str], 
             "data": overview(session, user),
             "key": key_indicators(session, key_plans) if targets else None,
             "overdue": overdue_tasks(session, user, key_plans) if targets else None,
-            "mix": muni_class_mix(session, user) if muni else None,
+            "mix": class_mix_in_scope(session, user) if muni else None,
             "chains": chain_strength(session, user) if firms else None,
         }
 

@@ -14,18 +14,17 @@ from qunlian.overview.dashboard import home_figures
 from qunlian.accounts.models import User
 from qunlian.platform.permissions import Principal
 from qunlian.platform.web.deps import get_db, render, require_user
-from qunlian.targets.web import KEY_PLANS, LIGHTS, TARGET_ROLES
+from qunlian.platform.permissions import can
+from qunlian.targets.service import LIGHTS, key_plans
 
 router = APIRouter(include_in_schema=False)
 
-MUNI_ROLES = ("admin", "analyst", "town", "chain")
-FIRM_ROLES = ("admin", "analyst", "town", "chain", "enterprise")
 
 
 @router.get("/")
 def home(request: Request, db: Session = Depends(get_db), user: Principal = Depends(require_user)):
     scope = describe_scope(db, db.get(User, user.id))
-    figures = home_figures(db, user, KEY_PLANS, targets=user.role in TARGET_ROLES, muni=user.role in MUNI_ROLES,
-                           firms=user.role in FIRM_ROLES)
+    figures = home_figures(db, user, key_plans(), targets=can(user, "targets.read"),
+                           muni=can(user, "overview.per_mu_mix"), firms=can(user, "overview.firm_figures"))
     ctx: dict[str, Any] = {**figures, "scope": scope, "lights": LIGHTS}
     return render(request, "overview/home.html", ctx)

@@ -11,4 +11,5 @@ CAPABILITY = Capability(
     cli=("qunlian.per_mu.cli:register",),
     nav=(NavEntry("/muni", "亩均评价", "per_mu.read_runs", order=50),),
     docs="muni.md",
+    profile_sections=("qunlian.per_mu.web:PROFILE_SECTION",),
 )

@@ -15,7 +15,9 @@ def register(app: typer.Typer) -> None:
 
 
 def _fail(exc: Exception) -> None:
-    typer.echo(str(exc), err=True)
+    from qunlian.platform.i18n import explain
+
+    typer.echo(explain(exc), err=True)  # QUNLIAN_LANG's language, Chinese by default
     raise typer.Exit(2)
 
 

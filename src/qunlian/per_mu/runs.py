@@ -169,6 +169,14 @@ _RESULTS_CACHE: OrderedDict[tuple[str, int, str, int], pa.Table] = OrderedDict()
 RESULTS_CACHE_RUNS = 8
 
 
+def final_of(result: MuniResult, adjustment: MuniAdjustment | None) -> tuple[float | None, str | None]:
+    """The final (调档后) score and class of a result: the latest manual adjustment's, else the initial
+    (初评) ones. The one statement of this rule in Python; ``final_grade_usccs`` states it in SQL."""
+    if adjustment is None:
+        return result.total_score, result.grade
+    return adjustment.score_after, adjustment.grade_after
+
+
 def run_results(session: Session, run_id: int) -> pa.Table:
     """The stored results in the engine's result shape, with the adjustments applied as
     ``initial_score/initial_grade`` (初评), ``adjustment`` (加减分) and ``final_score/final_grade`` (调档后)."""
@@ -218,8 +226,9 @@ def _read_run_results(session: Session, run: MuniRun) -> pa.Table:
         put("initial_score", r.total_score)
         put("initial_grade", r.grade)
         put("adjustment", a.score_after - r.total_score if a and a.score_after is not None and r.total_score is not None else None)
-        put("final_score", a.score_after if a else r.total_score)
-        put("final_grade", a.grade_after if a else r.grade)
+        final_score, final_grade = final_of(r, a)
+        put("final_score", final_score)
+        put("final_grade", final_grade)
         put("adjustment_reason", a.reason if a else None)
     if not rows:
         return pa.table({"uscc": pa.array([], pa.string())})

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from qunlian.core.messages import N_
 from qunlian.per_mu.schema import Method
 
-STATUS_NAMES = {"ok": "正常", "missing": "数据缺失", "zero_denominator": "分母为零", "negative": "值为负"}
+STATUS_NAMES = {"ok": N_("正常"), "missing": N_("数据缺失"), "zero_denominator": N_("分母为零"), "negative": N_("值为负")}
 RESULT_SORTS = ("rank", "score", "name", "town", "grade", "part", "tax_per_mu")
 NOT_GRADED = "none"  # grade filter value: not evaluated or no class
 

@@ -3,7 +3,7 @@ measures, manual adjustment, 公示 export), the enterprise profile's 亩均 blo
 
 Everything is read through the engine's public API (qunlian.per_mu.runs / outputs /
 simulate / files) and shaped by qunlian.per_mu.views; the rows a user may see are chosen
-with qunlian.enterprises.scoping.enterprise_filter before any figure is computed, so mixes, tables,
+with the enterprises scope filter (qunlian.enterprises.service.enterprise_filter) before any figure is computed, so mixes, tables,
 warnings and exports only ever count the user's own firms. Out-of-scope firms and runs → 404.
 """
 
@@ -15,8 +15,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.compute as pc
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
@@ -31,66 +29,35 @@ from qunlian.per_mu.inputs import export_gongshi
 from qunlian.per_mu.outputs import aggregates, measures
 from qunlian.per_mu.runs import (
     adjust,
-    latest_adjustments,
     list_runs,
     load_evaluation,
-    ledger_summary,
     run_method,
-    run_results,
-    run_warnings,
 )
-from qunlian.per_mu.simulate import LEVERS, simulate
+from qunlian.per_mu.simulate import LEVERS, levers, simulate
 from qunlian.per_mu.schema import Method
 from qunlian.platform.db import audit
+from qunlian.platform.registry import ProfileSection
 from qunlian.enterprises.models import Enterprise
-from qunlian.regions.models import Town
-from qunlian.per_mu.models import MuniResult, MuniRun
-from qunlian.enterprises.scoping import enterprise_filter, get_enterprise
-from qunlian.platform.permissions import Principal
-from qunlian.platform.web import i18n
+from qunlian.per_mu.models import MuniAdjustment, MuniResult, MuniRun
+from qunlian.enterprises.service import columns, get_enterprise
+from qunlian.per_mu.service import firm_history, scoped_ledger, scoped_results, scoped_warnings
+from qunlian.platform.permissions import Principal, can
+from qunlian.platform import i18n
+from qunlian.platform.i18n import N_
 from qunlian.platform.web.deps import api_user, get_db, lang_of, render, require_user
 
 log = logging.getLogger("qunlian.per_mu.web")
 router = APIRouter()
 
-RUN_ROLES = ("admin", "analyst", "town", "chain")  # run-level pages
-ADJUST_ROLES = ("admin", "analyst")
 PAGE_SIZE = 50
-WARNING_KINDS = {"grade_fell": "等级下降", "near_boundary": "临界企业", "remediation": "列入整治"}
-KIND_NAMES = {"incentive": "激励", "restriction": "约束"}
+WARNING_KINDS = {"grade_fell": N_("等级下降"), "near_boundary": N_("临界企业"), "remediation": N_("列入整治")}
+KIND_NAMES = {"incentive": N_("激励"), "restriction": N_("约束")}
 # simulator inputs (column → label with unit); the levers first, then other columns a method may read
-SIM_FIELDS = {
-    "tax_wan": "税收（万元）",
-    "value_added_wan": "增加值（万元）",
-    "land_mu": "用地（亩）",
-    "energy_tce": "综合能耗（吨标准煤）",
-    "emission_eq_t": "排放当量（吨）",
-    "rd_wan": "研发经费（万元）",
-    "main_revenue_wan": "主营业务收入（万元）",
-    "electricity_wan_kwh": "用电量（万千瓦时）",
-    "employees": "从业人员（人）",
-}
+SIM_FIELDS = dict(columns.headings((
+    "tax_wan", "value_added_wan", "land_mu", "energy_tce", "emission_eq_t", "rd_wan", "main_revenue_wan",
+    "electricity_wan_kwh", "employees",
+)))
 LEVER_LABELS = {k: SIM_FIELDS[col] for k, (col, _d, _l) in LEVERS.items()}
-
-
-# --------------------------------------------------------------------------- scoping glue
-
-
-def _scope_ids(db: Session, user: Principal) -> set[int] | None:
-    """Ids of the enterprises the user may see (scoping.enterprise_filter); None = all (city-wide)."""
-    if user.city_wide:
-        return None
-    return set(db.scalars(select(Enterprise.id).where(enterprise_filter(user))))
-
-
-def _scoped_table(db: Session, user: Principal, run_id: int) -> pa.Table:
-    """The run's results (adjustments applied) restricted to the user's firms."""
-    table = run_results(db, run_id)
-    ids = _scope_ids(db, user)
-    if ids is None or "enterprise_id" not in table.column_names:
-        return table if ids is None else table.slice(0, 0)
-    mask = pc.fill_null(pc.is_in(table.column("enterprise_id"), value_set=pa.array(sorted(ids), pa.int64())), False)
-    return table.filter(mask)
 
 
 def _run_or_404(db: Session, run_id: int) -> MuniRun:
@@ -101,18 +68,13 @@ def _run_or_404(db: Session, run_id: int) -> MuniRun:
 
 
 def _page_user(user: Principal) -> Principal:
-    """Run-level pages: admin, analyst, town, chain. Enterprise users have only their own row (on
-    their profile), so a run URL is as missing to them; a department sees the firms of its access
-    grants (read-only) and nothing without one."""
+    """Run-level pages need ``per_mu.read_runs``. An enterprise user has only its own row (on its
+    profile), so a run URL is as missing to it as an unknown one (404, not 403)."""
     if user.role == "enterprise":
         raise HTTPException(404)
-    if user.role not in RUN_ROLES and not user.granted:
+    if not can(user, "per_mu.read_runs"):
         raise HTTPException(403, detail="forbidden")
     return user
-
-
-def _user_town(db: Session, user: Principal) -> str | None:
-    return db.scalar(select(Town.name).where(Town.id == user.town_id)) if user.town_id else None
 
 
 def _run_meta(run: MuniRun, method: Method) -> dict[str, Any]:
@@ -176,11 +138,11 @@ def _run_page(request: Request, db: Session, user: Principal, run_id: int, param
               error: str | None = None, status_code: int = 200):
     run = _run_or_404(db, run_id)
     method = run_method(run)
-    table = _scoped_table(db, user, run_id)
+    table = scoped_results(db, user, run_id)
     rows = table.to_pylist()
     results = _results_ctx(rows, method, params)
     results["run"] = run
-    results["can_adjust"] = user.role in ADJUST_ROLES
+    results["can_adjust"] = can(user, "per_mu.adjust")
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "muni-results" and error is None:
         return render(request, "per_mu/_muni_results.html", results)
     _ = i18n.translator(lang_of(request))
@@ -191,15 +153,8 @@ def _run_page(request: Request, db: Session, user: Principal, run_id: int, param
         pairs = chain_pairs(db, [r["uscc"] for r in rows])
         if pairs.num_rows:
             by_chain = views.group_table(aggregates(table, method, "chain", chains=pairs, grade_column="final_grade").to_pylist(), method)
-    visible = {r["uscc"] for r in rows}
-    warns = [w for w in run_warnings(db, run_id) if w.uscc in visible]
-    # the ledger counts every firm of a town: city-wide users see all towns, a town user its own, chain users none
-    ledger: list[dict[str, Any]] | None = None
-    if user.city_wide:
-        ledger = ledger_summary(db, run.year)
-    elif user.role == "town":
-        town = _user_town(db, user)
-        ledger = [d for d in ledger_summary(db, run.year) if d["town"] == town]
+    warns = scoped_warnings(db, run_id, {r["uscc"] for r in rows})
+    ledger = scoped_ledger(db, user, run.year)
     firm_measures = measures(table, method, grade_column="final_grade") if rows else []
     ctx = {
         **results,
@@ -238,7 +193,7 @@ def run_export(run_id: int, db: Session = Depends(get_db), user: Principal = Dep
     _page_user(user)
     run = _run_or_404(db, run_id)
     method = run_method(run)
-    table = _scoped_table(db, user, run_id)
+    table = scoped_results(db, user, run_id)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "gongshi.xlsx"
         export_gongshi(table, method.title, run.year, path, {p.id: p.name for p in method.parts}, grade_column="final_grade")
@@ -263,7 +218,7 @@ def run_adjust(
 ):
     """初评 → 加减分 → 调档后: admin and analyst only; reason required; audited by the engine (muni.adjust)."""
     _page_user(user)
-    if user.role not in ADJUST_ROLES:
+    if not can(user, "per_mu.adjust"):
         raise HTTPException(403, detail="forbidden")
     _run_or_404(db, run_id)
     uscc = uscc.strip().upper()
@@ -285,21 +240,6 @@ def run_adjust(
 # --------------------------------------------------------------------------- enterprise profile block and simulator
 
 
-def _history(db: Session, uscc: str) -> list[dict[str, Any]]:
-    out = []
-    for res, run in db.execute(
-        select(MuniResult, MuniRun).join(MuniRun, MuniRun.id == MuniResult.run_id)
-        .where(MuniResult.uscc == uscc).order_by(MuniRun.year, MuniRun.id)
-    ):
-        a = latest_adjustments(db, run.id).get(uscc)
-        out.append({"run_id": run.id, "year": run.year, "method_id": run.method_id, "part": res.part,
-                    "initial_score": res.total_score, "initial_grade": res.grade,
-                    "final_score": a.score_after if a else res.total_score, "final_grade": a.grade_after if a else res.grade,
-                    "rank": res.rank, "group_size": res.group_size, "excluded_reason": res.excluded_reason,
-                    "adjustment_reason": a.reason if a else None})
-    return out
-
-
 def _sim_fields(row: dict[str, Any], method: Method) -> list[dict[str, Any]]:
     """The simulator's inputs: the six levers and any other column the firm's part reads."""
     used = {c for i in method.part(row["part"]).indicators for c in (i.numerator, i.denominator)}
@@ -313,7 +253,7 @@ def profile_block(db: Session, request: Request, uscc: str) -> dict[str, Any] | 
     history across runs, the latest run's explanation per indicator and the simulator's inputs. The
     levers (smallest change to the next class) are not computed here: the page asks for them on demand
     (GET /enterprises/{uscc}/muni-levers), so a profile view stays cheap."""
-    history = _history(db, uscc)
+    history = firm_history(db, uscc)
     if not history:
         return None
     latest = max(history, key=lambda h: (h["year"], h["run_id"]))
@@ -342,6 +282,55 @@ def profile_block(db: Session, request: Request, uscc: str) -> dict[str, Any] | 
                     "label": {"show": True, "formatter": "{c}"}}],
     } if chart_rows else None
     return block
+
+
+@router.get("/enterprises/{uscc}/muni-levers", include_in_schema=False)
+def enterprise_levers(
+    request: Request,
+    uscc: str,
+    run: int | None = Query(None, ge=1),
+    db: Session = Depends(get_db),
+    user: Principal = Depends(require_user),
+):
+    """Per lever, the smallest change of that one input that reaches the next 亩均 class, in the firm's
+    latest run (or `run`): a search per input over the simulator, whose context for the run takes
+    ~30 ms to build the first time (then kept, see per_mu.runs.muni_evaluation). So the profile asks
+    for it on demand (HTMX, when the block scrolls into view) instead of on every view. Same scope as
+    the profile: a firm the caller may not see is 404."""
+    ent = get_enterprise(db, user, uscc) if len(uscc) <= 18 else None
+    if ent is None:
+        raise HTTPException(404)
+    run_id = latest_run_of(db, ent.uscc, run)
+    if run_id is None:
+        raise HTTPException(404)
+    ctx: dict[str, Any] = {"uscc": ent.uscc, "name": ent.name, "levers": [], "sim_error": None,
+                           "lever_labels": LEVER_LABELS}
+    try:
+        ctx["levers"] = levers(muni_evaluation(db, run_id), ent.uscc)
+    except EvaluationError as exc:  # a tenant, a firm not evaluated, or no class boundary
+        ctx["sim_error"] = str(exc)
+    if request.headers.get("HX-Request"):
+        return render(request, "per_mu/_muni_levers.html", ctx)
+    return render(request, "per_mu/enterprise_levers.html", ctx)  # without JavaScript: a page of its own
+
+
+def latest_run_of(db: Session, uscc: str, run: int | None = None) -> int | None:
+    """The newest 亩均 run (by data year, then id) with a result for the firm; `run` if it has one."""
+    q = select(MuniResult.run_id).join(MuniRun, MuniRun.id == MuniResult.run_id).where(MuniResult.uscc == uscc)
+    if run is not None:
+        q = q.where(MuniResult.run_id == run)
+    return db.scalar(q.order_by(MuniRun.year.desc(), MuniRun.id.desc()).limit(1))
+
+
+def _profile_section(db: Session, request: Request, uscc: str) -> dict[str, Any] | None:
+    block = profile_block(db, request, uscc)
+    if block is not None:  # the run's method and whole row are not shown; keep the cached entry small
+        block = {k: v for k, v in block.items() if k not in ("method", "row")}
+    return block
+
+
+PROFILE_SECTION = ProfileSection("muni", "per_mu/_muni_profile.html", _profile_section,
+                                 tables=(MuniRun, MuniAdjustment))
 
 
 @router.post("/muni/simulate/{uscc}", include_in_schema=False)
@@ -481,7 +470,7 @@ def api_runs(year: int | None = Query(None, ge=1900, le=2200), db: Session = Dep
 def api_run(run_id: int, db: Session = Depends(get_db), user: Principal = Depends(api_user)) -> RunDetail:
     run = _api_run(db, run_id)
     method = run_method(run)
-    rows = _scoped_table(db, user, run_id).to_pylist()
+    rows = scoped_results(db, user, run_id).to_pylist()
     return RunDetail(**_run_item(run, user), scope="city" if user.city_wide else "scoped",
                      parts={p.id: p.name for p in method.parts}, class_mix=ClassMix(**views.class_mix(rows, method)))
 
@@ -504,7 +493,7 @@ def api_results(
 ) -> ResultPage:
     run = _api_run(db, run_id)
     method = run_method(run)
-    rows = _scoped_table(db, user, run_id).to_pylist()
+    rows = scoped_results(db, user, run_id).to_pylist()
     chosen = views.sort_results(views.filter_results(rows, town=town, part=part, grade=grade, q=q), sort, desc, method)
     codes = method.indicator_codes
     items = []

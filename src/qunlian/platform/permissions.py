@@ -12,15 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from qunlian.core.messages import N_
+
 ROLES = ("admin", "analyst", "department", "town", "chain", "enterprise")
 # role → its name in the UI (msgids)
 ROLE_NAMES = {
-    "admin": "系统管理员",
-    "analyst": "分析人员",
-    "department": "部门",
-    "town": "镇街道",
-    "chain": "产业链",
-    "enterprise": "企业",
+    "admin": N_("系统管理员"),
+    "analyst": N_("分析人员"),
+    "department": N_("部门"),
+    "town": N_("镇街道"),
+    "chain": N_("产业链"),
+    "enterprise": N_("企业"),
 }
 # roles that see every firm of the installation (the scope filter lets every row through)
 CITY_WIDE = ("admin", "analyst")
@@ -86,9 +88,12 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     _action("per_mu.read_runs", "查看亩均评价", ("admin", "analyst", "town", "chain"), by_grant=True),
     _action("per_mu.adjust", "亩均调档（加减分）", ("admin", "analyst")),
     _action("targets.read", "查看规划目标与任务", ("admin", "analyst", "department", "town")),
-    # a department also for the indicators and tasks it is responsible for (checked per object)
+    # the *_own actions hold only for the objects a department is responsible for (checked per object
+    # in qunlian.targets.access)
     _action("targets.enter_actuals", "录入实际值", ("admin", "analyst")),
+    _action("targets.enter_own_actuals", "录入本部门负责指标的实际值", ("department",)),
     _action("targets.manage_tasks", "任务进展与销号", ("admin", "analyst")),
+    _action("targets.manage_own_tasks", "本部门牵头任务的进展与销号", ("department",)),
     _action("targets.delete_any_evidence", "删除他人上传的佐证材料", ("admin",)),
     _action("imports.run", "导入数据", ("admin", "analyst")),
     _action("users.manage", "管理用户与授权", ("admin",)),

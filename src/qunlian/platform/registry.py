@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 
@@ -23,6 +24,19 @@ class NavEntry:
     label: str  # msgid (Chinese source text)
     action: str | None = None
     order: int = 100  # position in the nav, smallest first
+
+
+@dataclass(frozen=True)
+class ProfileSection:
+    """A block that a capability adds to the enterprise profile (企业画像) without the enterprises
+    capability knowing it: ``build(db, request, uscc)`` returns the block's context (or None: no block)
+    for a firm the caller may see, rendered with ``template``. ``tables`` are the tables the block
+    reads; the profile's cache is keyed on their fingerprint, so a change there shows at once."""
+
+    key: str
+    template: str
+    build: Callable[..., dict[str, Any] | None]
+    tables: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -39,6 +53,7 @@ class Capability:
     docs: str | None = None  # its user-guide page under docs/, e.g. "muni.md"
     reference_data: str | None = None  # "module:function(session, actor) -> str", run by `qunlian init`
     templates: bool = True  # has a templates/ folder (templates/<name>/*.html)
+    profile_sections: tuple[str, ...] = ()  # "module:attribute" of each ProfileSection it adds
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

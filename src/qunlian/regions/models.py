@@ -10,7 +10,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from qunlian.core.messages import N_
 from qunlian.platform.db import Base
+
+#: the kinds a town may have (the plan schema's Town.kind); each is also the msgid of its name
+TOWN_KINDS = (N_("街道"), N_("镇"), N_("开发区"))
 
 
 class Town(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
-from qunlian.enterprises.queries import EnterpriseQuery, list_enterprises
+from qunlian.enterprises.service import EnterpriseQuery, list_enterprises
 from qunlian.platform.permissions import Principal
 from qunlian.regions.service import town_detail, towns_summary
 from qunlian.platform.web.deps import get_db, render, require_user

@@ -15,6 +15,7 @@ import typer
 from sqlalchemy.orm import Session
 
 from qunlian.core.errors import QunlianError
+from qunlian.platform.i18n import explain  # errors in QUNLIAN_LANG's language, Chinese by default
 
 targets_app = typer.Typer(help="规划目标监测 / plan targets: status, reconciliation, alignment, actuals, tasks",
                           no_args_is_help=True)
@@ -48,7 +49,7 @@ def _session(write: bool = False) -> Iterator[Session]:
             with session_factory(engine)() as s:
                 yield s
     except QunlianError as exc:
-        _fail(str(exc))
+        _fail(explain(exc))
     finally:
         engine.dispose()
 
@@ -105,6 +106,17 @@ def _cell(key: str, v: Any) -> str:
     return _num(v)
 
 
+def _reasons(rows: list[dict[str, Any]], fmt: str) -> list[dict[str, Any]]:
+    """The table shows each reason in the CLI's language (QUNLIAN_LANG); JSON and CSV keep the
+    published fields: ``reason`` (Chinese) and, in JSON, ``reason_en``, both from the catalogue."""
+    from qunlian.platform import i18n
+
+    if fmt == "table":
+        lang = i18n.cli_language()
+        return [{**r, "reason": i18n.translate(r.get("reason"), lang)} for r in rows]
+    return i18n.with_translation(rows)
+
+
 def _check_format(fmt: str) -> None:
     if fmt not in FORMATS:
         _fail(f"--format 只能是 {'|'.join(FORMATS)}")
@@ -130,8 +142,8 @@ def status_cmd(
         try:
             rows = plan_status(s, plan, as_of=as_of, town=town, rules=load_status_rules(rules) if rules else None)
         except QunlianError as exc:
-            _fail(str(exc))
-    _emit(rows, fmt, [("indicator", "指标"), ("unit", "单位"), ("period", "期间"), ("actual", "实际"),
+            _fail(explain(exc))
+    _emit(_reasons(rows, fmt), fmt, [("indicator", "指标"), ("unit", "单位"), ("period", "期间"), ("actual", "实际"),
                       ("target", "年度目标"), ("reference", "参照"), ("completion", "完成"),
                       ("milestone", "节点"), ("milestone_target", "节点目标"), ("projected", "预测"),
                       ("status", "灯"), ("reason", "说明")])
@@ -154,8 +166,8 @@ def reconcile_cmd(
         try:
             rows = reconcile_plan(s, plan, year)
         except QunlianError as exc:
-            _fail(str(exc))
-    _emit(rows, fmt, [("indicator", "指标"), ("unit", "单位"), ("aggregation", "汇总规则"),
+            _fail(explain(exc))
+    _emit(_reasons(rows, fmt), fmt, [("indicator", "指标"), ("unit", "单位"), ("aggregation", "汇总规则"),
                       ("city_target", "全市目标"), ("towns_total", "各镇合计"), ("difference", "差额"),
                       ("verdict", "结论"), ("reason", "说明")])
 
@@ -305,7 +317,7 @@ def task_list(plan: str = typer.Option(..., "--plan"), as_of: str = typer.Option
         try:
             rows = list_tasks(s, plan, as_of=as_of, unit=unit, status=status)
         except QunlianError as exc:
-            _fail(str(exc))
+            _fail(explain(exc))
     for r in rows:
         r["warning"] = "；".join(w["message"] for w in r["warnings"])
         r["last_progress"] = r["progress"][-1]["period"] if r["progress"] else None

@@ -3,9 +3,9 @@
 All checks and all writes are qunlian.targets.evidence's; this module only decides who may
 do what, reads the request and answers. Who may:
 
-- upload: whoever may report progress on the task (`can_manage_task`: admin, analyst, the lead unit's
+- upload: whoever may report progress on the task (`targets.access.may_manage_task`: admin, analyst, the lead unit's
   department users);
-- download: whoever may see the task ledger page (`TARGET_ROLES`: admin, analyst, department, town);
+- download: whoever may see the task ledger page (`targets.read`: admin, analyst, department, town);
   chain and enterprise users get 403, as on /tasks;
 - delete: the uploader or an admin, while the task is not closed.
 
@@ -34,9 +34,10 @@ from qunlian.targets.evidence import (
 )
 from qunlian.core.errors import Problem, QunlianError, ValidationFailed
 from qunlian.targets.models import PlanTask, TaskEvidence
-from qunlian.platform.permissions import Principal
+from qunlian.platform.permissions import Principal, can
 from qunlian.platform.web.deps import get_db, templates
-from qunlian.targets.web import back_to_ledger, can_manage_task, plan_or_404, targets_user, task_or_404
+from qunlian.targets.access import may_manage_task
+from qunlian.targets.web import back_to_ledger, plan_or_404, targets_user, task_or_404
 
 router = APIRouter(include_in_schema=False)
 
@@ -86,7 +87,7 @@ def evidence_upload(
 ):  # fmt: skip
     plan = plan_or_404(db, plan_code)
     task = task_or_404(db, plan, seq)
-    if not can_manage_task(user, task.lead_unit):
+    if not may_manage_task(user, task.lead_unit):
         raise HTTPException(403, detail="forbidden")
     try:
         filename, data = _read(file)
@@ -135,12 +136,12 @@ def evidence_delete(
     ev = db.get(TaskEvidence, evidence_id)
     if ev is None:
         raise HTTPException(404)
-    if user.role != "admin" and user.username != ev.uploaded_by:
+    if not can(user, "targets.delete_any_evidence") and user.username != ev.uploaded_by:
         raise HTTPException(403, detail="forbidden")
     task = db.get(PlanTask, ev.task_id)
     plan, seq = task.plan, task.seq  # type: ignore[union-attr]
     try:
-        delete_evidence(db, evidence_id, by=user.username, admin=user.role == "admin")
+        delete_evidence(db, evidence_id, by=user.username, admin=can(user, "targets.delete_any_evidence"))
     except QunlianError as exc:
         db.rollback()
         return back_to_ledger(plan, seq, back, error=f"{seq}:{_message(exc)}")

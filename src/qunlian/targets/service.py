@@ -392,7 +392,7 @@ def chain_strength(session: Session, user: Any, system: str = "4q8l", year: int 
     from sqlalchemy import func
 
     from qunlian.chains.models import ChainNode, EnterpriseChainNode
-    from qunlian.enterprises.scoping import enterprise_filter, enterprise_year_filter
+    from qunlian.enterprises.service import enterprise_filter, enterprise_year_filter
 
     if year is None:
         year = session.scalar(select(func.max(EnterpriseYear.year)).where(enterprise_year_filter(user)))
@@ -443,34 +443,36 @@ def chain_strength(session: Session, user: Any, system: str = "4q8l", year: int 
     return {"system": system, "year": year, "chains": rows}
 
 
-def muni_class_mix(session: Session, user: Any) -> dict[str, Any] | None:
-    """The grade mix (A/B/C/D …) after adjustment (调档后) of the latest 亩均 run, counting only firms
-    the user may see; None when there is no run. Reads the 亩均 tables read-only, two narrow queries:
-    the initial grades, then the latest adjustment of each adjusted firm (which records its grade_after)."""
-    from qunlian.per_mu.runs import latest_adjustments, list_runs
-    from qunlian.per_mu.models import MuniResult
-    from qunlian.enterprises.scoping import enterprise_filter
+def town_rollup_and_map(session: Session, plan_code: str, period: str, indicator: str,
+                        own_town: str | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The towns' roll-up against the city at ``period`` and the town map of one indicator. For a
+    town user (``own_town``) the other towns' actuals, completions, ranks and the city roll-up are
+    withheld: a town sees every town's targets (the plan's text) but only its own figures."""
+    rollup = town_rollup(session, plan_code, period)
+    tmap = town_map(session, plan_code, indicator, period)
+    if own_town is not None:
+        for r in rollup:
+            r["towns"] = {k: (v if k == own_town else None) for k, v in r["towns"].items()}
+            r["rollup"] = r["consistent"] = None
+        for r in tmap:
+            if r["town"] != own_town:
+                r.update(actual=None, completion=None, rank=None, light="hidden")
+    return rollup, tmap
 
-    runs = list_runs(session)
-    if not runs:
-        return None
-    run = runs[0]
-    visible = select(Enterprise.id).where(enterprise_filter(user))
-    rows = session.execute(
-        select(MuniResult.uscc, MuniResult.grade)
-        .where(MuniResult.run_id == run.id, MuniResult.enterprise_id.in_(visible))
-    ).all()
-    adjusted = latest_adjustments(session, run.id)
-    counts: dict[str, int] = defaultdict(int)
-    for uscc, grade in rows:
-        final = adjusted[uscc].grade_after if uscc in adjusted else grade
-        if final:
-            counts[final] += 1
-    return {"run_id": run.id, "year": run.year, "method": run.method_id,
-            "grades": dict(sorted(counts.items())), "evaluated": sum(counts.values())}
+
+# status lights (the status rules' values) → their names in the UI (msgids)
+LIGHTS = {"green": "绿灯", "amber": "黄灯", "red": "红灯", "grey": "无法评价"}
+
+
+def key_plans() -> tuple[tuple[str, str], ...]:
+    """(plan code, table) of the plans the 驾驶舱 leads with, from the targets-views preset."""
+    from qunlian.targets.views_preset import targets_views
+
+    return targets_views().key_plan_pairs
 
 
 # The rest of the capability's public surface (other capabilities and the CLI use only this module).
+from qunlian.targets.plans.loader import load_reference_data  # noqa: E402
 from qunlian.targets.actuals import (
     ActualInput,
     actual_history,
@@ -482,6 +484,7 @@ from qunlian.targets.demo_actuals import derive_demo_actuals, load_demo_actuals,
 from qunlian.targets.ledger import add_progress, close_task, list_tasks, reopen_task
 
 __all__ = [
+    "LIGHTS", "TargetsError", "key_plans", "load_reference_data", "town_rollup_and_map",
     "ActualInput", "StatusRules", "actual_history", "add_actual", "add_actuals", "add_progress", "alignment",
     "close_task", "derive_demo_actuals", "import_actuals", "list_tasks", "load_demo_actuals", "load_seed_actuals",
     "load_status_rules", "plan_status", "reconcile_plan", "reopen_task", "status_summary", "town_ranking",

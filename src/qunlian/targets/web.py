@@ -27,51 +27,41 @@ from qunlian.targets.service import (
     reconcile_plan,
     reopen_task,
     status_summary,
-    town_rollup,
+    town_rollup_and_map,
 )
+from qunlian.targets.service import LIGHTS
 from qunlian.targets.lookup import TargetsError, get_plan, indicators_of, plan_towns
 from qunlian.targets.service import (
     decomposed_indicators,
     indicator_view,
     latest_period,
     plan_periods,
-    town_map,
     town_targets,
 )
 from qunlian.core.errors import Problem, QunlianError, ValidationFailed
 from qunlian.core.periods import Period, PeriodError
 from qunlian.regions.models import Town
 from qunlian.targets.models import Actual, Indicator, Plan, PlanTask, Target
-from qunlian.platform.permissions import Principal
-from qunlian.platform.web import i18n
-from qunlian.platform.web.deps import api_user, get_db, lang_of, render, require_user
+from qunlian.platform.permissions import Principal, can
+from qunlian.targets.access import may_enter_actual, may_enter_some_actual, may_manage_task, own_town
+from qunlian.targets.views_preset import targets_views
+from qunlian.platform import i18n
+from qunlian.platform.i18n import N_
+from qunlian.platform.web.deps import api_user, get_db, lang_of, render, require
 
 router = APIRouter()
 
-TARGET_ROLES = ("admin", "analyst", "department", "town")
-ENTRY_ROLES = ("admin", "analyst")
-LIGHTS = {"green": "绿灯", "amber": "黄灯", "red": "红灯", "grey": "无法评价"}
-AGGREGATIONS = {"sum": "可相加", "weighted_mean": "加权平均", "not_aggregable": "不可相加"}
-VERDICTS = {"equal": "相等", "exceeds": "超出", "short": "不足", "not_aggregable": "不可相加"}
-TASK_STATUS = {"open": "未开始", "in_progress": "推进中", "closed": "已销号"}
-WARNINGS = {"overdue": "逾期", "due_soon": "临期", "no_progress": "本季度未报进展", "annual_silent": "年度无进展"}
-KEY_PLANS = (("pinghu-clusters-2023-2027", "附件1"), ("pinghu-mfg-14th", "表1"))
+AGGREGATIONS = {"sum": N_("可相加"), "weighted_mean": N_("加权平均"), "not_aggregable": N_("不可相加")}
+VERDICTS = {"equal": N_("相等"), "exceeds": N_("超出"), "short": N_("不足"), "not_aggregable": N_("不可相加")}
+TASK_STATUS = {"open": N_("未开始"), "in_progress": N_("推进中"), "closed": N_("已销号")}
+WARNINGS = {"overdue": N_("逾期"), "due_soon": N_("临期"), "no_progress": N_("本季度未报进展"), "annual_silent": N_("年度无进展")}
 
 
 # --------------------------------------------------------------------------- access
 
 
-def targets_user(user: Principal = Depends(require_user)) -> Principal:
-    if user.role not in TARGET_ROLES:
-        raise HTTPException(403, detail="forbidden")
-    return user
-
-
-def _town_name(db: Session, user: Principal) -> str | None:
-    if user.role == "town" and user.town_id is not None:
-        t = db.get(Town, user.town_id)
-        return t.name if t else None
-    return None
+# the targets pages and API: admin, analyst, department and town (``targets.read``)
+targets_user = require("targets.read")
 
 
 def plan_or_404(db: Session, code: str) -> Plan:
@@ -90,26 +80,14 @@ def _resolve_town(db: Session, user: Principal, plan: Plan, town: str | None) ->
     name = towns.get(town, town)
     if name not in names:
         raise HTTPException(404)
-    if user.role == "town" and name != _town_name(db, user):
+    if user.role == "town" and name != own_town(db, user):
         raise HTTPException(404)
     return name
 
 
 def _default_town(db: Session, user: Principal, plan: Plan) -> str | None:
-    own = _town_name(db, user)
+    own = own_town(db, user)
     return own if own and own in {t.name for t in plan_towns(db, plan)} else None
-
-
-def can_enter(user: Principal, responsible: list[str]) -> bool:
-    if user.role in ENTRY_ROLES:
-        return True
-    return user.role == "department" and bool(user.department) and user.department in responsible
-
-
-def can_manage_task(user: Principal, lead_unit: str) -> bool:
-    if user.role in ENTRY_ROLES:
-        return True
-    return user.role == "department" and bool(user.department) and user.department == lead_unit
 
 
 def _as_of(value: str | None) -> str | None:
@@ -156,12 +134,12 @@ def plan_page(
     plan = plan_or_404(db, plan_code)
     town_name = _resolve_town(db, user, plan, town) if town is not None else _default_town(db, user, plan)
     fig = _plan_figures(db, plan, _as_of(as_of), town_name)
-    own = _town_name(db, user)
-    towns = [t for t in fig["towns"] if user.role != "town" or t["name"] == own]
+    own = own_town(db, user)
+    towns = [t for t in fig["towns"] if own is None or t["name"] == own]
     return render(request, "targets/targets_plan.html", {
         "plan": plan, "rows": fig["rows"], "summary": fig["summary"], "as_of": fig["as_of"],
         "periods": fig["periods"], "town": town_name, "towns": towns, "lights": LIGHTS,
-        "can_enter": user.role in ENTRY_ROLES or user.role == "department",
+        "can_enter": may_enter_some_actual(user),
         "decomposed": bool(fig["towns"]),
     })
 
@@ -223,7 +201,7 @@ def indicator_page(
     }
     return render(request, "targets/targets_indicator.html", {
         "plan": plan, "v": view, "chart": chart, "lights": LIGHTS,
-        "can_enter": can_enter(user, view["responsible_units"]),
+        "can_enter": may_enter_actual(user, view["responsible_units"]),
         "saved": request.query_params.get("saved"),
     })
 
@@ -253,23 +231,16 @@ def towns_page(
     periods = [p for p in plan_periods(db, plan.code) if Period.parse(p).kind == "year"]
     per = _as_of(period) or (periods[0] if periods else str(year))
     codes = [i["code"] for i in inds]
-    ind = indicator if indicator in codes else next((c for c in codes if "tax-per-mu" in c), codes[0])
-    own = _town_name(db, user)
-    city_wide = user.role != "town"
-    rollup = town_rollup(db, plan.code, per)
-    tmap = town_map(db, plan.code, ind, per)
-    if not city_wide:  # a town sees the plan's targets for every town, but only its own actuals
-        for r in rollup:
-            r["towns"] = {k: (v if k == own else None) for k, v in r["towns"].items()}
-            r["rollup"] = r["consistent"] = None
-        for r in tmap:
-            if r["town"] != own:
-                r.update(actual=None, completion=None, rank=None, light="hidden")
+    default = targets_views().town_map_default.get(plan.code)
+    ind = indicator if indicator in codes else (default if default in codes else codes[0])
+    own = own_town(db, user)
+    all_towns = own is None  # a town sees the plan's targets for every town, but only its own actuals
+    rollup, tmap = town_rollup_and_map(db, plan.code, per, ind, own_town=own)
     return render(request, "targets/targets_towns.html", {
         "plan": plan, "towns": towns, "indicators": inds, "table": table, "years": years, "year": year,
         "reconcile": reconcile_plan(db, plan.code, year), "periods": periods, "period": per,
         "rollup": rollup, "map": tmap, "indicator": ind, "ind": next(i for i in inds if i["code"] == ind),
-        "verdicts": VERDICTS, "lights": LIGHTS, "aggregations": AGGREGATIONS, "city_wide": city_wide, "own": own,
+        "verdicts": VERDICTS, "lights": LIGHTS, "aggregations": AGGREGATIONS, "all_towns": all_towns, "own": own,
     })
 
 
@@ -277,7 +248,7 @@ def towns_page(
 
 
 def _entry_indicators(db: Session, user: Principal, plan: Plan) -> list[Any]:
-    return [i for i in indicators_of(db, plan) if can_enter(user, list(i.responsible_units or []))]
+    return [i for i in indicators_of(db, plan) if may_enter_actual(user, list(i.responsible_units or []))]
 
 
 @router.get("/targets/{plan_code}/actuals/new", include_in_schema=False)
@@ -379,7 +350,7 @@ def tasks_page(
               "overdue": sum(any(w["kind"] == "overdue" for w in t["warnings"]) for t in every),
               "due_soon": sum(any(w["kind"] == "due_soon" for w in t["warnings"]) for t in every)}
     for r in rows:
-        r["can_manage"] = can_manage_task(user, r["lead_unit"])
+        r["can_manage"] = may_manage_task(user, r["lead_unit"])
     plans = list(db.scalars(select(Plan).join(PlanTask, PlanTask.plan_id == Plan.id).distinct().order_by(Plan.code)))
     return render(request, "targets/tasks.html", {
         "plan": p, "plans": plans, "rows": rows, "units": units, "counts": counts,
@@ -413,7 +384,7 @@ def back_to_ledger(plan: Plan, seq: int, back: str, **extra: str) -> RedirectRes
 def _task_action(request: Request, db: Session, user: Principal, plan_code: str, seq: int, back: str, action):
     plan = plan_or_404(db, plan_code)
     task = task_or_404(db, plan, seq)
-    if not can_manage_task(user, task.lead_unit):
+    if not may_manage_task(user, task.lead_unit):
         raise HTTPException(403, detail="forbidden")
     try:
         action(plan)
@@ -458,7 +429,7 @@ def task_reopen(
 ):  # fmt: skip
     def act(plan: Plan) -> None:
         if not reason.strip():
-            raise ValidationFailed([Problem("撤销原因为空", "写明为什么撤销销号", column="reason")])
+            raise ValidationFailed([Problem(N_("撤销原因为空"), N_("写明为什么撤销销号"), column="reason")])
         reopen_task(db, plan.code, seq, by=user.username, reason=reason.strip())
 
     return _task_action(request, db, user, plan_code, seq, back, act)
@@ -468,8 +439,8 @@ def task_reopen(
 
 
 def api_targets_user(user: Principal = Depends(api_user)) -> Principal:
-    if user.role not in TARGET_ROLES:
-        raise HTTPException(403, detail="forbidden: the targets are for admin, analyst, department and town users")
+    if not can(user, "targets.read"):
+        raise HTTPException(403, detail="forbidden")
     return user
 
 
@@ -498,7 +469,8 @@ def api_status(
         period = str(Period.parse(as_of)) if as_of else None
     except PeriodError as exc:
         raise HTTPException(400, detail=str(exc)) from None
-    return plan_status(db, plan.code, as_of=period, town=town_name)
+    # reason_en: published in the API before reasons became messages; now rendered from the catalogue
+    return i18n.with_translation(plan_status(db, plan.code, as_of=period, town=town_name))
 
 
 @router.get("/api/targets/{plan_code}/reconcile", tags=["targets"],
@@ -512,4 +484,4 @@ def api_reconcile(
 ) -> list[dict[str, Any]]:
     """The same objects as `qunlian targets reconcile --format json` (targets only: public plan text)."""
     plan = _api_plan(db, plan_code)
-    return reconcile_plan(db, plan.code, year)
+    return i18n.with_translation(reconcile_plan(db, plan.code, year))  # reason_en, as status
