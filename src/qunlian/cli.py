@@ -8,6 +8,7 @@ import sys
 import typer
 
 from qunlian.core.errors import QunlianError
+from qunlian.core.messages import N_
 
 app = typer.Typer(
     help="群链 qunlian — 制造业集群与产业链治理平台 / governance platform for manufacturing clusters and chains",
@@ -17,8 +18,10 @@ app = typer.Typer(
 
 
 def fail(message: str, code: int = 2) -> None:
-    """Print a user-facing error (no stack trace) and exit."""
-    typer.echo(message, err=True)
+    """Print a user-facing error (no stack trace) in the CLI's language and exit."""
+    from qunlian.platform.i18n import say
+
+    typer.echo(say(message), err=True)
     raise typer.Exit(code)
 
 
@@ -42,8 +45,10 @@ def init() -> None:
     with transaction(engine) as session:
         summaries = [resolve(cap.reference_data)(session, actor="cli") for cap in CAPABILITIES if cap.reference_data]
     typer.echo(describe())
+    from qunlian.platform.i18n import echo
+
     for summary in summaries:
-        typer.echo(summary)
+        echo(summary)
 
 
 def _initialised_engine():
@@ -51,7 +56,7 @@ def _initialised_engine():
 
     engine = make_engine()
     if not is_initialised(engine):
-        fail("数据库尚未初始化：请先运行 qunlian init / the store is not initialised: run qunlian init first")
+        fail(N_("数据库尚未初始化：请先运行 qunlian init"))
     return engine
 
 
@@ -65,13 +70,14 @@ def serve(
     import uvicorn
 
     from qunlian.accounts.service import user_count
+    from qunlian.platform.i18n import say
     from qunlian.platform.db import describe, session_factory
     from qunlian.app import create_app
 
     engine = _initialised_engine()
     with session_factory(engine)() as session:
         if user_count(session) == 0:
-            typer.echo("提示：还没有用户。先创建管理员 / no users yet, create an admin first:\n"
+            typer.echo(say(N_("提示：还没有用户。先创建管理员：")) + "\n"
                        "  qunlian users add --username admin --password '…' --role admin")
     typer.echo(describe())
     typer.echo(f"群链 qunlian: http://{host}:{port}/  (API docs: /api/docs)")

@@ -18,6 +18,7 @@ from io_helpers import HEADER, good_rows, write_csv, write_xlsx
 
 from qunlian.core.errors import ValidationFailed
 from qunlian.platform import tabular as readers
+from qunlian.platform.i18n import translate
 from qunlian.enterprises.enterprise_years import import_enterprise_years
 from qunlian.platform.tabular import read_table
 
@@ -124,7 +125,8 @@ def test_zip_bomb_by_ratio_is_refused_from_the_directory(tmp_path, region, count
     assert f.stat().st_size < 100_000
     before = counts()
     exc = refused(f)
-    assert "压缩比异常" in exc.problems[0].message and "zip bomb" in exc.problems[0].message
+    message = exc.problems[0].message
+    assert "压缩比异常" in message and "zip bomb" in translate(message, "en")
     with pytest.raises(ValidationFailed):
         import_enterprise_years(region, f)
     assert counts() == before
@@ -341,7 +343,7 @@ def test_parquet_bomb_by_dictionary_is_refused_before_decoding(tmp_path, monkeyp
     assert f.stat().st_size < 1_000_000
     monkeypatch.setattr(readers, "MAX_UNZIPPED_BYTES", 64 * 1024 * 1024)
     p = refused(f, formats=readers.ALL_FORMATS).problems[0]
-    assert "zip bomb" in p.message and "解码后" in p.message
+    assert "疑似压缩炸弹" in p.message and "解码后" in p.message and translate(p.message, "en") == "zip bomb suspected"
 
 
 def test_parquet_with_too_many_cells_is_refused_from_the_footer(tmp_path, monkeypatch):

@@ -74,7 +74,7 @@ def test_unknown_key_is_refused(tmp_path: Path) -> None:
     d = _good()
     d["parts"][0]["indicators"][0]["wieght"] = 30
     text = _refused(_write(tmp_path, d))
-    assert "parts[0:above].indicators[0:tax_per_mu].wieght" in text and "unknown key" in text
+    assert "parts[0:above].indicators[0:tax_per_mu].wieght" in text and "未知的键" in text
 
 
 def test_weight_not_a_number_is_refused(tmp_path: Path) -> None:
@@ -117,7 +117,7 @@ def test_other_bad_files(tmp_path: Path) -> None:
     assert "data_rules.missing" in _refused(_write(tmp_path, d))
     p = tmp_path / "dup.yaml"
     p.write_text(GOOD.read_text(encoding="utf-8") + "\nid: again\n", encoding="utf-8")
-    assert "duplicate key" in _refused(p)
+    assert "重复的键" in _refused(p)
     d = _good()
     d["parts"][0]["indicators"][0]["benchmark"] = {"fixed": 0}
     assert "benchmark.fixed" in _refused(_write(tmp_path, d))

@@ -46,3 +46,17 @@ def test_every_capability_names_an_existing_guide_page():
     for cap in CAPABILITIES:
         assert cap.docs and (DOCS / cap.docs).is_file(), cap.name
         assert cap.docs in (DOCS / "index.md").read_text(encoding="utf-8"), f"docs/index.md does not link {cap.docs}"
+
+
+def test_every_permission_is_documented_with_its_holders():
+    """docs/web.md's table of actions says who holds each one, as the permissions module does."""
+    from qunlian.platform.permissions import ACTIONS, ROLE_NAMES, ROLES
+
+    web = (DOCS / "web.md").read_text(encoding="utf-8")
+    for action in ACTIONS.values():
+        row = next((line for line in web.splitlines() if line.startswith(f"| `{action.name}` |")), None)
+        assert row is not None, f"docs/web.md lists no row for {action.name}"
+        holders = row.rsplit("|", 2)[1]
+        named = {r for r in ROLES if ROLE_NAMES[r] in holders.replace("持有访问授权的部门", "")}
+        assert named == set(action.roles), (action.name, holders)
+        assert ("访问授权" in holders) == action.by_grant, action.name

@@ -15,6 +15,7 @@ from pydantic import Field
 from qunlian.core.errors import ValidationFailed
 from qunlian.platform import rules
 from qunlian.platform.rules import Dated, RulesError, Source, Strict, StrictValues
+from qunlian.platform.i18n import translate
 
 
 class Item(StrictValues):
@@ -87,7 +88,8 @@ def test_unknown_key_is_named_with_file_key_path_and_line():
     exc = refused(text, file="methods/county.yaml")
     (p,) = exc.problems
     assert p.column == "items[1:land].wieght" and p.row == 14
-    assert "unknown key" in p.message and "wieght" in p.message and p.fix
+    assert "未知的键" in p.message and "wieght" in p.message and p.fix
+    assert translate(p.message, "en") == "unknown key 'wieght' (not allowed here)"
     line = str(exc).splitlines()[1]
     assert line.startswith("  - methods/county.yaml: items[1:land].wieght: 未知的键") and "第 14 行" in line
     # the same error with dotted paths (plan data)
@@ -109,7 +111,7 @@ def test_every_problem_is_reported_at_once():
 def test_duplicate_keys_are_refused_at_any_depth():
     text = GOOD.replace("    publisher: 某县经信局\n", "    publisher: 某县经信局\n    publisher: 另一个\n")
     (p,) = refused(text).problems
-    assert "duplicate key" in p.message and "'publisher'" in p.message
+    assert "重复的键" in p.message and "'publisher'" in p.message and translate(p.message, "en") == "duplicate key 'publisher'"
     assert (p.row, p.column) == (7, "sources[0].publisher") and "第 6 行" in p.message
     top = refused(GOOD + "title: again\n").problems[0]
     assert (top.row, top.column) == (15, "title")
@@ -123,8 +125,8 @@ def test_keys_that_only_look_alike_are_not_duplicates():
 def test_yaml_errors_and_non_mappings():
     exc = refused("id: x\n  bad: [\n")
     assert "YAML" in exc.problems[0].message and exc.problems[0].row
-    assert "mapping" in refused("- a\n- b\n").problems[0].message
-    assert "mapping" in refused("").problems[0].message
+    assert "键值表" in refused("- a\n- b\n").problems[0].message
+    assert translate(refused("").problems[0].message, "en") == "the top level must be a mapping"
     with pytest.raises(RulesError, match="python/object"):  # safe types only: refused, never run
         rules.parse(Preset, "id: !!python/object/apply:os.system ['echo unsafe']\n", "f.yaml")
 

@@ -301,3 +301,22 @@ def test_cli_refusals_are_messages_and_store_nothing(run, tmp_path, monkeypatch)
     assert r.exit_code == 2 and "没有编号为 777" in r.output and not (tmp_path / "x").exists()
     assert json.loads(run("task", "evidence", "list", "--plan", CLUSTERS, "--seq", "20", "--format", "json")
                       .stdout) == []
+
+
+def test_cli_speaks_english_with_qunlian_lang(run, tmp_path, monkeypatch):
+    monkeypatch.setenv("QUNLIAN_LANG", "en")
+    src = tmp_path / "report.pdf"
+    src.write_bytes(pdf(b"cli en"))
+    r = run("task", "evidence", "add", "--plan", CLUSTERS, "--seq", "20", str(src), "--by", "工业强市办")
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith("stored: report.pdf (id ") and "已保存" not in r.stdout
+    evidence_id = json.loads(run("task", "evidence", "list", "--plan", CLUSTERS, "--seq", "20", "--format", "json")
+                             .stdout)[0]["id"]
+    out = tmp_path / "out.pdf"
+    assert run("task", "evidence", "get", "--id", str(evidence_id), "--output", str(out)).exit_code == 0
+    r = run("task", "evidence", "get", "--id", str(evidence_id), "--output", str(out))
+    assert r.exit_code == 2 and f"{out} exists: use --force to overwrite" in r.output
+    r = run("task", "evidence", "add", "--plan", CLUSTERS, "--seq", "99", str(src))
+    assert r.exit_code == 2 and f"no task 99 in plan {CLUSTERS}" in r.output and "没有第" not in r.output
+    r = run("task", "evidence", "delete", "--id", str(evidence_id), "--by", "admin")
+    assert r.exit_code == 0 and r.stdout.strip() == f"deleted: report.pdf (id {evidence_id})"

@@ -141,6 +141,11 @@ def test_exe_renamed_pdf_is_refused_with_a_message(ledger):
     notice = re.search(r'data-testid="task-error">(.*?)</p>', page, re.S).group(1)
     assert "未保存" in notice and "报告.pdf" in notice and "可执行程序" in notice and "Traceback" not in page
     assert stored(ledger) == 0
+    dept.cookies.set("lang", "en")  # the refusal in the reader's language
+    r = upload(dept, 5, "报告.pdf", EXE, csrf_of(dept.get(LEDGER).text))
+    notice = re.search(r'data-testid="task-error">(.*?)</p>', dept.get(r.headers["location"]).text, re.S).group(1)
+    assert "报告.pdf" in notice and "an executable is not accepted" in notice and "可执行程序" not in notice
+    assert stored(ledger) == 0
 
 
 def test_empty_duplicate_oversized_and_no_file(ledger, monkeypatch):

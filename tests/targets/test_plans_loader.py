@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from qunlian.platform.i18n import explain
 from qunlian.targets.plans.loader import (
     PlanDataError,
     _plans_dir,
@@ -82,11 +83,13 @@ def test_unknown_key_is_rejected_with_file_and_key_path():
     with pytest.raises(PlanDataError) as exc:
         parse_file(PlanFile, "pinghu-mfg-14th.yaml", bad)
     msg = str(exc.value)
-    assert "pinghu-mfg-14th.yaml" in msg and "indicators.0.natrue" in msg and "unknown key" in msg
+    assert "pinghu-mfg-14th.yaml" in msg and "indicators.0.natrue" in msg and "未知的键" in msg
+    english = explain(exc.value, "en")
+    assert english.startswith("data file pinghu-mfg-14th.yaml rejected") and "unknown key 'natrue'" in english
 
 
 def test_top_level_unknown_key_and_bad_value():
-    with pytest.raises(PlanDataError, match=r"x\.yaml: extra: .*unknown key"):
+    with pytest.raises(PlanDataError, match=r"x\.yaml: extra: .*未知的键"):
         parse_file(PlanFile, "x.yaml", "code: a\nextra: 1\n")
     text = (_plans_dir() / "zhejiang-amb-14th.yaml").read_text(encoding="utf-8")
     with pytest.raises(PlanDataError, match=r"zhejiang-amb-14th.yaml: indicators.1.targets.2025"):

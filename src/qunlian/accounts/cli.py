@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from qunlian.platform.i18n import explain  # errors in QUNLIAN_LANG's language, Chinese by default
+from qunlian.platform.i18n import N_, echo, explain, say  # in QUNLIAN_LANG's language, Chinese by default
 from qunlian.platform.permissions import ROLES
 
 users_app = typer.Typer(help="用户与权限 / users, roles and scopes", no_args_is_help=True)
 
 
 def _fail(message: str, code: int = 2) -> None:
-    typer.echo(message, err=True)
+    typer.echo(say(message), err=True)
     raise typer.Exit(code)
 
 
@@ -20,7 +20,7 @@ def _engine():
 
     engine = make_engine()
     if not is_initialised(engine):
-        _fail("数据库尚未初始化：请先运行 qunlian init / the store is not initialised: run qunlian init first")
+        _fail(N_("数据库尚未初始化：请先运行 qunlian init"))
     return engine
 
 
@@ -58,7 +58,7 @@ def users_list() -> None:
     with session_factory(_engine())() as session:
         rows = list_users(session)
     if not rows:
-        typer.echo("还没有用户 / no users yet")
+        echo(N_("还没有用户"))
         return
     for r in rows:
         state = "已停用 disabled" if r["disabled"] else "启用 active"
@@ -118,7 +118,7 @@ def users_grant(
 
     chosen = [name for name, on in (("all", all_firms), ("town", bool(town)), ("chain", bool(chain))) if on]
     if len(chosen) != 1:
-        _fail("请在 --all、--town、--chain 中选且只选一个 / give exactly one of --all, --town, --chain")
+        _fail(N_("请在 --all、--town、--chain 中选且只选一个"))
     try:
         until = dt.date.fromisoformat(expires) if expires else None
     except ValueError:
@@ -142,7 +142,7 @@ def users_grants(username: str | None = typer.Option(None, "--username", help="�
     with session_factory(_engine())() as session:
         rows = list_grants(session, username)
     if not rows:
-        typer.echo("没有访问授权 / no access grants")
+        echo(N_("没有访问授权"))
         return
     for r in rows:
         until = r["expires_on"].isoformat() if r["expires_on"] else "—"

@@ -38,8 +38,10 @@ def register(app: typer.Typer) -> None:
             if n:
                 from qunlian.demo.county import demo_logins
 
-                typer.echo(f"库中已有 {n:,} 家企业，未重新生成演示县 / the store already holds {n:,} firms; demo county left as is")
-                typer.echo(demo_logins(engine, actor="cli"))
+                from qunlian.platform.i18n import Message, echo
+
+                echo(Message("库中已有 %(n)s 家企业，未重新生成演示县", n=format(n, ",")))
+                echo(demo_logins(engine, actor="cli"))
                 return
         with Progress(
             TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
@@ -52,4 +54,6 @@ def register(app: typer.Typer) -> None:
 
             text = build_demo_county(engine, seed=seed, scale=scale, progress=progress, actor="cli")
         typer.echo(describe())
-        typer.echo(text)
+        from qunlian.platform.i18n import echo
+
+        echo(text)

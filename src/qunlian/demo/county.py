@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine
 
+from qunlian.core.messages import Joined, Message
 from qunlian.demo.load import load_demo
 from qunlian.platform.db import transaction
 
@@ -38,11 +39,11 @@ def build_demo_county(
         for code in DEMO_ACTUAL_PLANS:
             derived[code] = load_demo_actuals(s, code, actor=actor)
             step()
-    lines.append(
-        f"规划实际值：种子文件 {seeded['added'] + seeded['revised'] + seeded['unchanged']} 条；演示县推算/虚构 "
-        + "，".join(f"{code} {_count(res)} 条" for code, res in derived.items())
-        + " / plan actuals from the seeds and the demo county"
-    )
+    lines.append(Message(
+        "规划实际值：种子文件 %(seeded)s 条；演示县推算/虚构 %(derived)s",
+        seeded=seeded["added"] + seeded["revised"] + seeded["unchanged"],
+        derived="，".join(f"{code} {_count(res)} 条" for code, res in derived.items()),
+    ))
 
     step = _stepper(progress, "亩均评价 per-mu evaluation", len(DEMO_MUNI_YEARS))
     runs = []
@@ -51,12 +52,13 @@ def build_demo_county(
         step()
     with transaction(engine) as s:
         ledger = update_ledger(s, runs[-1].id, actor=actor)
-    lines.append(
-        f"亩均评价：{DEMO_MUNI_METHOD} {DEMO_MUNI_YEARS.start}–{DEMO_MUNI_YEARS.stop - 1} 年共 {len(runs)} 次"
-        f"（运行编号 {runs[0].id}–{runs[-1].id}），整治台账新增 {ledger} 家 / per-mu runs and remediation ledger"
-    )
+    lines.append(Message(
+        "亩均评价：%(method)s %(first)s–%(last)s 年共 %(n)s 次（运行编号 %(run1)s–%(run2)s），整治台账新增 %(ledger)s 家",
+        method=DEMO_MUNI_METHOD, first=DEMO_MUNI_YEARS.start, last=DEMO_MUNI_YEARS.stop - 1, n=len(runs),
+        run1=runs[0].id, run2=runs[-1].id, ledger=ledger,
+    ))
     lines.append(demo_logins(engine, actor=actor))
-    return "\n".join(lines)
+    return Joined(_LINE, lines)  # each line a Message where it is one: shown in the CLI's language
 
 
 def demo_logins(engine: Engine, actor: str = "demo") -> str:
@@ -65,7 +67,10 @@ def demo_logins(engine: Engine, actor: str = "demo") -> str:
 
     with transaction(engine) as s:
         logins = create_demo_users(s, actor=actor)
-    return "演示账号（每次生成新密码）/ demo logins (new passwords each time):\n" + format_logins(logins)
+    return Message("演示账号（每次生成新密码）：\n%(logins)s", logins=format_logins(logins))
+
+
+_LINE = "\n"  # not a msgid: the lines of a summary
 
 
 def _count(result: dict) -> int:

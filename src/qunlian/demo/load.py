@@ -20,6 +20,7 @@ from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from qunlian.core.errors import QunlianError
+from qunlian.core.messages import Message
 from qunlian.demo.generator import DemoData, calibration_report, generate, load_calibration
 from qunlian.platform.db import audit, migrate, transaction
 from qunlian.accounts.models import User
@@ -142,7 +143,7 @@ def load_demo(
         towns = _towns(session)
         missing = sorted(set(data.enterprises["town"].to_pylist()) - set(towns))
         if missing:
-            raise QunlianError(f"库中缺少镇(街道) {missing} / towns missing from the store: run `qunlian init` first")
+            raise QunlianError(Message("库中缺少镇(街道) %(missing)s", missing=str(missing)))
         parks = _parks(session, towns)
         # chains first: a firm goes to the chains its code is listed in, else to its cluster
         # (a cluster is wider than its chains, e.g. 高端装备 beyond 新能源汽车/机床/航空航天)

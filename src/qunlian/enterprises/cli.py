@@ -23,26 +23,29 @@ def register(app: typer.Typer) -> None:
 
 def _engine():  # noqa: ANN202 - sqlalchemy Engine
     from qunlian.platform.db import describe, is_initialised, make_engine
+    from qunlian.platform.i18n import Message, N_, say
 
     engine = make_engine()
     try:
         ready = is_initialised(engine)
     except Exception as exc:  # unreachable server, bad URL …
-        typer.echo(f"无法连接数据库 / cannot reach the store: {type(exc).__name__}: {exc}\n{describe()}", err=True)
+        typer.echo(say(Message("无法连接数据库：%(error)s", error=": ".join((type(exc).__name__, str(exc))))) + "\n" + describe(),
+                   err=True)
         raise typer.Exit(2) from None
     if not ready:
-        typer.echo("数据库尚未初始化：请先运行 `qunlian init` / the store is not initialised: run `qunlian init` first\n"
-                   + describe(), err=True)
+        typer.echo(say(N_("数据库尚未初始化：请先运行 `qunlian init`")) + "\n" + describe(), err=True)
         raise typer.Exit(2)
     return engine
 
 
 def _parse_units(values: list[str]) -> dict[str, str]:
+    from qunlian.platform.i18n import Message, echo
+
     out: dict[str, str] = {}
     for v in values:
         col, sep, unit = v.partition("=")
         if not sep or not col.strip() or not unit.strip():
-            typer.echo(f"--unit 的写法应为 列=单位，如 --unit tax_wan=元（收到 {v!r}）/ use --unit COLUMN=UNIT", err=True)
+            echo(Message("--unit 的写法应为 列=单位，如 --unit tax_wan=元（收到 %(value)s）", value=repr(v)), err=True)
             raise typer.Exit(2)
         out[col.strip()] = unit.strip()
     return out
@@ -65,6 +68,7 @@ def import_enterprise_years_cmd(
     """导入企业年度数据 / import enterprise-years (uscc, year, figures) from .xlsx or .csv."""
     from qunlian.core.errors import ValidationFailed
     from qunlian.enterprises.enterprise_years import import_enterprise_years
+    from qunlian.platform.i18n import Message, echo, explain, say
 
     units = _parse_units(unit)
     engine = _engine()
@@ -72,14 +76,14 @@ def import_enterprise_years_cmd(
         result = import_enterprise_years(engine, file, units=units or None, source=source, sheet=sheet,
                                          progress=_progress, dry_run=check)
     except ValidationFailed as exc:
-        typer.echo(f"{exc.summary}（共 {len(exc.problems)} 个问题）/ rejected, nothing stored:", err=True)
+        echo(Message("%(summary)s（共 %(n)s 个问题）：", summary=exc.summary, n=len(exc.problems)), err=True)
         for p in exc.problems:
-            typer.echo(str(p).replace("\n", " "), err=True)
+            typer.echo(explain(p).replace("\n", " "), err=True)
         raise typer.Exit(1) from None
     finally:
         engine.dispose()
     for note in result.notes:
-        typer.echo(f"注意 note: {note}")
+        typer.echo(f"注意 note: {say(note)}")
     if result.units:
         typer.echo("单位 units: " + "，".join(f"{k}={v}" for k, v in result.units.items()))
     typer.echo(result.summary())
@@ -96,7 +100,7 @@ def export_enterprise_years_cmd(
     from qunlian.enterprises.enterprise_years import export_enterprise_years
 
     from qunlian.core.errors import QunlianError
-    from qunlian.platform.i18n import explain
+    from qunlian.platform.i18n import Message, echo, explain
 
     engine = _engine()
     try:
@@ -106,7 +110,7 @@ def export_enterprise_years_cmd(
         raise typer.Exit(2) from None
     finally:
         engine.dispose()
-    typer.echo(f"已导出 {year} 年 {n} 行到 {output} / exported {n} rows")
+    echo(Message("已导出 %(year)s 年 %(n)s 行到 %(output)s", year=year, n=n, output=str(output)))
 
 
 def check_uscc_cmd(codes: list[str] = typer.Argument(..., help="统一社会信用代码，可多个")) -> None:

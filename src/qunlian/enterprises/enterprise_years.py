@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from qunlian.core import uscc as uscc_mod
 from qunlian.core.errors import Problem, QunlianError, ValidationFailed
+from qunlian.core.messages import N_, Message
 from qunlian.core.industry import get_industry
 from qunlian.core.units import Unit, UnitError, parse_unit
 from qunlian.enterprises import columns as C
@@ -125,7 +126,7 @@ def _resolve_option_units(units: dict[str, str] | None, table: Table) -> tuple[d
         col = C.BY_NAME.get(key) or C.lookup(key)
         if col is None:
             problems.append(table.problem(
-                f"声明单位的列“{key}”无法识别 / unknown column in units", column=key, value=unit,
+                Message("声明单位的列“%(key)s”无法识别", key=key), column=key, value=unit,
                 fix="用标准列名声明，如 tax_wan=元、land_mu=平方米；可用列名：" + "、".join(
                     c.name for c in C.COLUMNS if c.dimension)))
             continue
@@ -169,7 +170,7 @@ def _bind_header(table: Table, option_units: dict[str, str] | None) -> tuple[_He
     for col in C.REQUIRED:
         if col.name not in by_name:
             problems.append(table.problem(
-                f"缺少必填列：{col.label}（{col.name}）/ missing required column", row=row_n,
+                Message("缺少必填列：%(label)s（%(name)s）", label=Message(col.label), name=col.name), row=row_n,
                 fix=f"在表头（第 {row_n} 行）加一列“{col.label}”，也可写作 {'、'.join(col.aliases[:3])} 或 {col.name}"))
     return _Header(row_n, bound, by_name, ignored, units), problems
 
@@ -200,7 +201,7 @@ def _column_unit(table: Table, row_n: int, header: str, col: C.Column, unit_text
         claims.append(("默认", parse_unit(col.unit)))
     if not claims:
         problems.append(table.problem(
-            f"{col.label}列没有声明单位 / unit not declared", row=row_n, column=header,
+            Message("%(label)s列没有声明单位", label=Message(col.label)), row=row_n, column=header,
             fix=f"在表头写明单位，如“{col.label}（{col.unit}）”，或导入时声明 --unit {col.name}={col.unit}"
                 f"（可用单位：{_units_of(col.dimension)}）"))
         return None
@@ -303,7 +304,8 @@ def _parse_rows(table: Table, header: _Header, problems: list[Problem], progress
             if key in by_key:
                 first = by_key[key]
                 problems.append(table.problem(
-                    f"第 {first} 行与第 {n} 行是同一企业同一年度（{code}，{row.year}），重复 / duplicated (uscc, year)",
+                    Message("第 %(first)s 行与第 %(n)s 行是同一企业同一年度（%(code)s，%(year)s），重复", first=first, n=n,
+                            code=code, year=row.year),
                     "删去其中一行，或改正年度/代码；同一企业同一年只能有一行",
                     row=n, column=bu.header if bu else None, value=raw_uscc))
             else:
@@ -327,10 +329,12 @@ def _number(n: int, b: _Bound, raw: object, first_unit: dict[str, tuple[int, Uni
                             f"只填数字，单位写在表头，如“{col.label}（{col.unit}）”")
         seen = first_unit.setdefault(col.name, (n, q.unit))
         if b.unit is not None and q.unit.symbol != b.unit.symbol:
-            raise CellError(f"单元格写的是“{q.unit.symbol}”，与本列声明的单位“{b.unit.symbol}”不一致 / unit mismatch",
+            raise CellError(Message("单元格写的是“%(cell)s”，与本列声明的单位“%(declared)s”不一致", cell=q.unit.symbol,
+                                    declared=b.unit.symbol),
                             f"删去单元格里的单位，把数值换算成 {b.unit.symbol} 后填写")
         if b.unit is None and seen[1].symbol != q.unit.symbol:
-            raise CellError(f"本列单位混用：第 {seen[0]} 行写的是“{seen[1].symbol}”，此处是“{q.unit.symbol}” / mixed units",
+            raise CellError(Message("本列单位混用：第 %(row)s 行写的是“%(first)s”，此处是“%(here)s”", row=seen[0],
+                                    first=seen[1].symbol, here=q.unit.symbol),
                             f"统一换算为一个单位，只填数字，并在表头写明单位，如“{col.label}（{col.unit}）”")
     if b.unit is None:
         return None  # the column's unit is not declared: reported once on the header
@@ -439,14 +443,14 @@ def _check_against_store(table: Table, header: _Header, rows: list[_Row], ref: _
         if r.town is not None and bt is not None:
             hit = ref.towns.get(_key(r.town))
             if hit is None:
-                bad(r, bt, r.town, f"库中没有镇街道“{r.town}”/ unknown town", town_fix)
+                bad(r, bt, r.town, Message("库中没有镇街道“%(town)s”", town=r.town), town_fix)
                 r.ok = False
             else:
                 town_id, town_name = hit
         if r.park is not None and bp is not None:
             hitp = ref.parks.get(_key(r.park))
             if hitp is None:
-                bad(r, bp, r.park, f"库中没有园区“{r.park}”/ unknown park", park_fix)
+                bad(r, bp, r.park, Message("库中没有园区“%(park)s”", park=r.park), park_fix)
                 r.ok = False
             else:
                 park_id = hitp[0]
@@ -478,7 +482,7 @@ def _industry(r: _Row, b: _Bound, code: str, bad: Callable[..., None]) -> str | 
         bad(r, b, raw, f"“{code}”是{item.level_name}（{item.name}），企业须填到 4 位小类",
             f"在 GB/T 4754-2017 中选定该{item.level_name}下的小类代码{example}")
     else:
-        bad(r, b, raw, f"“{raw}”不是 GB/T 4754-2017 的行业代码 / unknown industry code",
+        bad(r, b, raw, Message("“%(code)s”不是 GB/T 4754-2017 的行业代码", code=raw),
             "填写 4 位小类代码（如 3976 光伏设备及元器件制造），Excel 中请把该列设为文本以保留开头的 0")
     r.ok = False
     return None
@@ -517,7 +521,7 @@ def import_enterprise_years(
     header, problems = _bind_header(table, units)
     rows = _parse_rows(table, header, problems, progress)
     if not rows:
-        problems.append(table.problem("表头下面没有数据行 / no data rows", row=header.row + 1,
+        problems.append(table.problem(N_("表头下面没有数据行"), row=header.row + 1,
                                       fix=f"从第 {header.row + 1} 行起每行填写一家企业一年的数据"))
     result = ImportResult(
         batch_id=None, file=table.file, sheet=table.sheet, rows=len(rows), units=dict(header.units),
@@ -561,7 +565,7 @@ def _check_new_names(table: Table, header: _Header, rows: list[_Row], ref: _Refe
         if r.ok and r.uscc not in ref.existing and r.uscc not in named and r.uscc not in seen:
             seen.add(r.uscc)
             problems.append(table.problem(
-                "新企业缺少企业名称（库中还没有这个统一社会信用代码）/ new enterprise without a name",
+                N_("新企业缺少企业名称（库中还没有这个统一社会信用代码）"),
                 "填写营业执照上的企业全称" if b else "在表头加一列“企业名称”并填写企业全称",
                 row=r.n, column=b.header if b else "企业名称", value=r.uscc))
 
@@ -670,9 +674,9 @@ def export_enterprise_years(engine: Engine, year: int, path: str | os.PathLike[s
     p = Path(path)
     ext = p.suffix.lower()
     if ext not in (".csv", ".xlsx"):
-        raise QunlianError(f"不支持导出为 {ext or '（无扩展名）'}：请用 .csv 或 .xlsx / export to .csv or .xlsx")
+        raise QunlianError(Message("不支持导出为 %(ext)s：请用 .csv 或 .xlsx", ext=ext or Message("（无扩展名）")))
     if not p.parent.exists():
-        raise QunlianError(f"目录不存在：{p.parent} / directory does not exist")
+        raise QunlianError(Message("目录不存在：%(dir)s", dir=str(p.parent)))
     names = [c.name for c in C.COLUMNS]
     figure_cols = [getattr(EnterpriseYear, c) for c in C.YEAR_FIELDS]
     q = (

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from qunlian.platform.config import load_settings
 from qunlian.core.errors import Problem, QunlianError, ValidationFailed
+from qunlian.core.messages import Message
 from qunlian.enterprises import columns as C
 from qunlian.enterprises.enterprise_years import import_enterprise_years
 from qunlian.platform.tabular import SUPPORTED, max_upload_bytes
@@ -112,7 +113,7 @@ async def _receive(upload: UploadFile, folder: Path, filename: str) -> tuple[Pat
                 if size > limit:
                     tmp.unlink(missing_ok=True)
                     return None, "", size, Problem(
-                        f"文件过大：超过上限 {limit / 1048576:.0f} MB / file too large",
+                        Message("文件过大：超过上限 %(limit)s MB", limit=format(limit / 1048576, ".0f")),
                         "把数据拆成几个文件分批导入，或删去无关的工作表、图片和格式；"
                         "管理员可用环境变量 QUNLIAN_MAX_UPLOAD_MB 调整上限", file=filename)
                 digest.update(chunk)
@@ -138,10 +139,10 @@ async def imports_preview(
     ctx: dict[str, Any] = {"filename": filename, "source": source, "units_text": units}
     if Path(filename).suffix.lower() not in SUPPORTED:
         await file.close()
-        ext = Path(filename).suffix.lower() or "（无扩展名）"
+        ext = Path(filename).suffix.lower() or Message("（无扩展名）")
         fix = ("用 Excel/WPS 另存为 .xlsx 格式（Excel 工作簿）" if ext in (".xls", ".xlsm", ".xlsb", ".et", ".ods")
                else "请上传 .xlsx（Excel 工作簿）或 .csv 文件")
-        problem = Problem(f"不支持的文件类型 {ext} / unsupported file type", fix, file=filename)
+        problem = Problem(Message("不支持的文件类型 %(ext)s", ext=ext), fix, file=filename)
         _audit_preview(db, user, filename, None, [problem])
         return _page(request, db, problems=[problem], status_code=400, **ctx)
     unit_map, unit_problems = _parse_units(units)

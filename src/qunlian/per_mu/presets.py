@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from qunlian.core.errors import Problem
+from qunlian.core.messages import N_
 from qunlian.per_mu.schema import Method
 from qunlian.platform import rules
 
@@ -22,7 +23,7 @@ FORMAT_DOC = "docs/muni.md"
 class MethodError(rules.RulesError):
     """A method file was refused. Carries one Problem per (file, key, reason)."""
 
-    kind = "方法文件"
+    kind = N_("方法文件")
 
 
 def parse_method(data: Any, file: str) -> Method:

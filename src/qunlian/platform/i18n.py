@@ -37,7 +37,7 @@ __all__ = [
     "COOKIE", "DEFAULT", "LANGUAGES", "LOCALES", "HTML_LANG", "NAMES", "LOCALE_DIR", "DOMAIN", "KEYWORDS",
     "N_", "Message", "Joined", "lazy", "translations", "translate", "translator", "with_translation", "gettext",
     "ngettext",
-    "explain", "cli_language", "locale_of", "format_number", "format_decimal", "format_percent", "format_money",
+    "explain", "cli_language", "say", "echo", "locale_of", "format_number", "format_decimal", "format_percent", "format_money",
     "format_date",
 ]
 
@@ -120,6 +120,19 @@ def explain(exc: BaseException, lang: str | None = None) -> str:
     if render is None:
         return str(exc)
     return render(translations(lang or cli_language()).gettext)
+
+
+def say(message: Any, lang: str | None = None) -> Any:
+    """A msgid or Message in the CLI's language (``QUNLIAN_LANG``): what a command prints."""
+    return translate(message, lang or cli_language())
+
+
+def echo(message: Any, *, err: bool = False) -> None:
+    """Print a msgid, Message, Problem or user-facing error in the CLI's language (``typer.echo``)."""
+    import typer
+
+    typer.echo(explain(message) if hasattr(message, "render") and not isinstance(message, str) else say(message),
+               err=err)
 
 
 def cli_language() -> str:

@@ -34,6 +34,7 @@ from pydantic import (
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from qunlian.core.errors import Problem, ValidationFailed
+from qunlian.core.messages import N_, Message
 
 M = TypeVar("M", bound=BaseModel)
 Gettext = Callable[[str], str]
@@ -152,11 +153,13 @@ class RulesError(ValidationFailed):
     Subclasses name the kind of file in the summary (``kind``).
     """
 
-    kind: ClassVar[str] = "数据文件"
+    kind: ClassVar[str] = N_("数据文件")
 
     @classmethod
     def of(cls, file: str | None, problems: list[Problem]) -> RulesError:
-        summary = f"{cls.kind} {file} 未通过校验 / rejected" if file else f"{cls.kind}未通过校验 / rejected"
+        kind = Message(cls.kind)
+        summary = (Message("%(kind)s %(file)s 未通过校验", kind=kind, file=file) if file
+                   else Message("%(kind)s未通过校验", kind=kind))
         return cls(problems, summary=summary)
 
     @classmethod
@@ -166,7 +169,8 @@ class RulesError(ValidationFailed):
 
     def render(self, gettext: Gettext = _same) -> str:
         """The summary and one line per problem, texts through ``gettext`` (msgids or Messages)."""
-        lines = [f"{_tr(self.summary, gettext)}（共 {len(self.problems)} 个问题）："]
+        lines = [gettext(N_("%(summary)s（共 %(n)s 个问题）：")) % {"summary": _tr(self.summary, gettext),
+                                                                 "n": len(self.problems)}]
         lines += [f"  - {render(p, gettext)}" for p in self.problems]
         return "\n".join(lines)
 
@@ -178,11 +182,11 @@ def render(p: Problem, gettext: Gettext = _same) -> str:
     """One problem of a YAML file as a line: ``file: key: reason（值）（第 n 行）。修改方法：fix``."""
     text = _tr(p.message, gettext)
     if _scalar(p.value):
-        text += f"（值：{p.value!r}）"
+        text += gettext(N_("（值：%(value)s）")) % {"value": repr(p.value)}
     if p.row is not None:
-        text += f"（第 {p.row} 行）"
+        text += gettext(N_("（第 %(row)s 行）")) % {"row": p.row}
     if p.fix:
-        text += f"。修改方法：{_tr(p.fix, gettext)}"
+        text += gettext(N_("。修改方法：%(fix)s")) % {"fix": _tr(p.fix, gettext)}
     head = ": ".join(x for x in (p.file, p.column) if x)
     return f"{head}: {text}" if head else text
 
@@ -205,7 +209,7 @@ def parse_yaml(text: str, file: str, *, error: type[RulesError] = RulesError) ->
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         reason = "; ".join(str(x) for x in (getattr(exc, "context", None), getattr(exc, "problem", None)) if x)
-        raise error.one(f"YAML 格式错误 / invalid YAML：{reason or exc}", file=file,
+        raise error.one(Message("YAML 格式错误：%(reason)s", reason=reason or str(exc)), file=file,
                         line=mark.line + 1 if mark else None, fix="检查缩进、冒号后的空格和引号是否成对") from None
     finally:
         loader.dispose()
@@ -239,7 +243,7 @@ def _refuse_duplicates(loader: yaml.SafeLoader, root: Node, file: str, error: ty
                 line = k.start_mark.line + 1
                 if key in first:
                     problems.append(Problem(
-                        f"重复的键 {label!r} / duplicate key（第 {first[key]} 行已有这个键）",
+                        Message("重复的键 %(key)s（第 %(line)s 行已有这个键）", key=repr(label), line=first[key]),
                         fix="同一层里每个键只能写一次：删去其中一处，或合并两处的内容",
                         file=file, row=line, column=key_path((*loc, label), None)))
                 else:
@@ -310,9 +314,9 @@ def _reason(err: dict[str, Any]) -> str:
     t = err.get("type", "")
     if t == "extra_forbidden":
         loc = err.get("loc") or ("?",)
-        return f"未知的键 / unknown key {loc[-1]!r}（此处不允许 / not allowed here）"
+        return Message("未知的键 %(key)s（此处不允许）", key=repr(loc[-1]))
     if t == "missing":
-        return "缺少必填的键 / required key missing"
+        return N_("缺少必填的键")
     return str(err.get("msg", "invalid"))
 
 
@@ -346,7 +350,7 @@ def validate(model: type[M], data: Any, file: str, *, error: type[RulesError] = 
     doc: where the file's format is described, named in the fix of unknown and missing keys.
     """
     if not isinstance(data, dict):
-        raise error.one("顶层应为键值表 / the top level must be a mapping", file=file,
+        raise error.one(N_("顶层应为键值表"), file=file,
                         fix="文件的每一行写成“键: 值”；空文件或只有一个列表不行")
     try:
         return model.model_validate(data)
@@ -378,7 +382,7 @@ def load(model: type[M], path: str | Path | Traversable, *, name: str | None = N
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise error.one(f"无法读取文件 / cannot read the file：{reason}", file=shown,
+        raise error.one(Message("无法读取文件：%(reason)s", reason=reason), file=shown,
                         fix="检查路径；文件须为 UTF-8 编码的 YAML") from None
     return parse(model, text, shown, error=error, paths=paths, doc=doc)
 

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qunlian.core.errors import Problem, ValidationFailed
+from qunlian.core.messages import N_, Message
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -171,7 +172,8 @@ def check_file(path: Path, *, max_bytes: int | None = None, formats: tuple[str, 
     if size > limit:
         raise _refuse(
             name,
-            f"文件过大：{size / 1048576:.1f} MB，超过上限 {limit / 1048576:.0f} MB / file too large",
+            Message("文件过大：%(size)s MB，超过上限 %(limit)s MB", size=format(size / 1048576, ".1f"),
+                    limit=format(limit / 1048576, ".0f")),
             "把数据拆成几个文件分批导入，或删去无关的工作表、图片和格式；"
             "管理员可用环境变量 QUNLIAN_MAX_UPLOAD_MB 调整上限",
         )
@@ -180,7 +182,7 @@ def check_file(path: Path, *, max_bytes: int | None = None, formats: tuple[str, 
         accepted = "、".join(formats)
         hint = "用 Excel/WPS 另存为 .xlsx 格式（Excel 工作簿）" if ext in (".xls", ".xlsm", ".xlsb", ".et", ".ods") \
             else ("请上传 .xlsx（Excel 工作簿）或 .csv 文件" if formats == SUPPORTED else f"使用 {accepted} 文件")
-        raise _refuse(name, f"不支持的文件类型 {ext or '（无扩展名）'} / unsupported file type", hint)
+        raise _refuse(name, Message("不支持的文件类型 %(ext)s", ext=ext or Message("（无扩展名）")), hint)
     return size
 
 
@@ -189,7 +191,7 @@ def check_xlsx_container(path: Path) -> None:
     name = path.name
     resave = "用 Excel/WPS 打开后另存为 .xlsx 再上传"
     if not zipfile.is_zipfile(path):
-        raise _refuse(name, "文件不是有效的 Excel 工作簿（.xlsx 应为 zip 格式）/ not an xlsx workbook",
+        raise _refuse(name, N_("文件不是有效的 Excel 工作簿（.xlsx 应为 zip 格式）"),
                       f"确认选对了文件；若是旧版 .xls 或其他格式改名而来，请{resave}")
     try:
         with zipfile.ZipFile(path) as zf:
@@ -202,16 +204,16 @@ def check_xlsx_container(path: Path) -> None:
     total = sum(i.file_size for i in infos)
     packed = sum(i.compress_size for i in infos)
     if total > MAX_UNZIPPED_BYTES:
-        raise _refuse(name, f"文件解压后达 {total / 1048576:.0f} MB，超过上限 {MAX_UNZIPPED_BYTES // 1048576} MB，"
-                            "疑似压缩炸弹 / zip bomb suspected",
+        raise _refuse(name, Message("文件解压后达 %(mb)s MB，超过上限 %(limit)s MB，疑似压缩炸弹",
+                                    mb=format(total / 1048576, ".0f"), limit=MAX_UNZIPPED_BYTES // 1048576),
                       "把数据拆成几个文件分批导入；若文件来源不明，请勿打开")
     for i in infos:
         if i.file_size >= RATIO_MIN_BYTES and i.file_size > MAX_RATIO * max(i.compress_size, 1):
-            raise _refuse(name, f"文件内部部件 {i.filename} 压缩比异常（{i.file_size // max(i.compress_size, 1)}:1），"
-                                "疑似压缩炸弹 / zip bomb suspected",
+            raise _refuse(name, Message("文件内部部件 %(part)s 压缩比异常（%(ratio)s:1），疑似压缩炸弹",
+                                        part=i.filename, ratio=i.file_size // max(i.compress_size, 1)),
                           f"若文件来源可靠，请{resave}；若来源不明，请勿打开")
     if total >= RATIO_MIN_BYTES and total > MAX_RATIO * max(packed, 1):
-        raise _refuse(name, f"文件整体压缩比异常（{total // max(packed, 1)}:1），疑似压缩炸弹 / zip bomb suspected",
+        raise _refuse(name, Message("文件整体压缩比异常（%(ratio)s:1），疑似压缩炸弹", ratio=total // max(packed, 1)),
                       f"若文件来源可靠，请{resave}；若来源不明，请勿打开")
     names = {i.filename for i in infos}
     if "xl/workbook.xml" not in names:
@@ -229,7 +231,7 @@ def check_parquet(path: Path) -> None:
     try:
         meta = pq.ParquetFile(path).metadata
     except (pa.ArrowException, OSError, ValueError) as exc:  # ArrowInvalid for what is not parquet
-        raise _refuse(name, f"不是有效的 parquet 文件（{type(exc).__name__}: {exc}）/ not a parquet file",
+        raise _refuse(name, Message("不是有效的 parquet 文件（%(error)s）", error=": ".join((type(exc).__name__, str(exc)))),
                       "确认选对了文件；或另存为 .csv（UTF-8）或 .xlsx") from None
     cells = meta.num_rows * max(meta.num_columns, 1)
     if cells > MAX_PARQUET_CELLS:
@@ -238,10 +240,11 @@ def check_parquet(path: Path) -> None:
     total = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
     packed = path.stat().st_size
     if total > MAX_UNZIPPED_BYTES:
-        raise _refuse(name, f"文件解压后达 {total / 1048576:.0f} MB，超过上限 {MAX_UNZIPPED_BYTES // 1048576} MB，"
-                            "疑似压缩炸弹 / zip bomb suspected", "把数据拆成几个文件；若文件来源不明，请勿打开")
+        raise _refuse(name, Message("文件解压后达 %(mb)s MB，超过上限 %(limit)s MB，疑似压缩炸弹",
+                                    mb=format(total / 1048576, ".0f"), limit=MAX_UNZIPPED_BYTES // 1048576),
+                      "把数据拆成几个文件；若文件来源不明，请勿打开")
     if total >= RATIO_MIN_BYTES and total > MAX_RATIO * max(packed, 1):
-        raise _refuse(name, f"文件整体压缩比异常（{total // max(packed, 1)}:1），疑似压缩炸弹 / zip bomb suspected",
+        raise _refuse(name, Message("文件整体压缩比异常（%(ratio)s:1），疑似压缩炸弹", ratio=total // max(packed, 1)),
                       "若文件来源可靠，请另存为 .csv 或 .xlsx；若来源不明，请勿打开")
 
 
@@ -280,7 +283,7 @@ def _read(p: Path, size: int, sheet: str | None) -> Table:
             table.notes.append(f"parquet 文件只有一个表，已忽略工作表选项 {sheet!r}")
         if table.arrow is not None and table.arrow.num_columns:
             return table
-        raise ValidationFailed([table.problem("文件里没有任何列 / no columns", "每列一个字段，列名如 uscc、year、tax_wan")],
+        raise ValidationFailed([table.problem(N_("文件里没有任何列"), "每列一个字段，列名如 uscc、year、tax_wan")],
                                summary="文件未被接受，未写入任何数据")
     data = p.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
@@ -292,7 +295,7 @@ def _read(p: Path, size: int, sheet: str | None) -> Table:
         check_xlsx_container(p)
         table = _read_xlsx(p, data, digest, size, sheet)
     if not table.rows:
-        raise ValidationFailed([table.problem("工作表是空的，没有表头和数据 / empty sheet",
+        raise ValidationFailed([table.problem(N_("工作表是空的，没有表头和数据"),
                                               "第 1 行写列名（如 统一社会信用代码、年度、税收（万元）），"
                                               "从第 2 行起每行一家企业一年的数据")],
                                summary="文件未被接受，未写入任何数据")
@@ -309,7 +312,7 @@ def _read_csv(p: Path, data: bytes, digest: str, size: int) -> Table:
         except UnicodeDecodeError:
             raise _refuse(p.name, "无法识别文件的文字编码（既不是 UTF-8 也不是 GBK/GB18030）",
                           "用 Excel/WPS 打开后另存为“CSV UTF-8（逗号分隔）”或 .xlsx") from None
-        notes.append("文件不是 UTF-8 编码，已按 GB18030（GBK）读取 / decoded as GB18030")
+        notes.append(N_("文件不是 UTF-8 编码，已按 GB18030（GBK）读取"))
     if "\x00" in text:
         raise _refuse(p.name, "文件含有二进制内容，不是文本 CSV 文件", "请上传 .xlsx 或另存为 CSV UTF-8 后上传")
     first = text.split("\n", 1)[0]
@@ -340,7 +343,7 @@ def _read_xlsx(p: Path, data: bytes, digest: str, size: int, sheet: str | None) 
         elif sheet in wb.sheetnames:
             ws = wb[sheet]
         else:
-            raise _refuse(p.name, f"找不到工作表 {sheet!r} / no such sheet",
+            raise _refuse(p.name, Message("找不到工作表 %(sheet)s", sheet=repr(sheet)),
                           "可用的工作表：" + "、".join(wb.sheetnames), sheet=sheet)
         # The declared dimension may claim 16384 columns for a formatted sheet; rows are padded to it.
         # Ignore it and take each row as long as its cells.
@@ -390,8 +393,9 @@ def _read_parquet(p: Path, size: int) -> Table:
         else:
             decoded += col.nbytes
     if decoded > MAX_UNZIPPED_BYTES:
-        raise _refuse(p.name, f"文件解码后达 {decoded / 1048576:.0f} MB，超过上限 {MAX_UNZIPPED_BYTES // 1048576} MB，"
-                              "疑似压缩炸弹 / zip bomb suspected", "把数据拆成几个文件；若文件来源不明，请勿打开")
+        raise _refuse(p.name, Message("文件解码后达 %(mb)s MB，超过上限 %(limit)s MB，疑似压缩炸弹",
+                                      mb=format(decoded / 1048576, ".0f"), limit=MAX_UNZIPPED_BYTES // 1048576),
+                      "把数据拆成几个文件；若文件来源不明，请勿打开")
     arrays = [pc.cast(c, c.type.value_type) if pa.types.is_dictionary(c.type) else c for c in raw.columns]
     table = pa.Table.from_arrays(arrays, names=raw.column_names)
     return Table(file=p.name, sheet=p.stem, _rows=None, sha256=digest.hexdigest(), size=size, arrow=table)

@@ -15,7 +15,7 @@ import typer
 from sqlalchemy.orm import Session
 
 from qunlian.core.errors import QunlianError
-from qunlian.platform.i18n import explain  # errors in QUNLIAN_LANG's language, Chinese by default
+from qunlian.platform.i18n import N_, Message, echo, explain, say  # in QUNLIAN_LANG's language, Chinese by default
 
 targets_app = typer.Typer(help="规划目标监测 / plan targets: status, reconciliation, alignment, actuals, tasks",
                           no_args_is_help=True)
@@ -40,7 +40,7 @@ def _session(write: bool = False) -> Iterator[Session]:
 
     engine = make_engine()
     if not is_initialised(engine):
-        _fail("数据库尚未初始化，先运行 qunlian init / the store is not initialised: run `qunlian init`")
+        _fail(N_("数据库尚未初始化，先运行 qunlian init"))
     try:
         if write:
             with transaction(engine) as s:
@@ -55,7 +55,7 @@ def _session(write: bool = False) -> Iterator[Session]:
 
 
 def _fail(message: str, code: int = 2) -> None:
-    typer.echo(message, err=True)
+    typer.echo(say(message), err=True)
     raise typer.Exit(code)
 
 
@@ -242,7 +242,8 @@ def actual_add(
     with _session(write=True) as s:
         a = add_actual(s, plan, indicator, period, value, entered_by=by, unit=unit, town=town,
                        cumulative=cumulative, source=source, is_estimate=estimate)
-        typer.echo(f"已记录 / stored: {a.period} = {_num(a.value)}（第 {a.revision} 版 revision, id {a.id}）")
+        echo(Message("已记录：%(period)s = %(value)s（第 %(revision)s 版，编号 %(id)s）", period=a.period,
+                     value=_num(a.value), revision=a.revision, id=a.id))
 
 
 @actual_app.command("import")
@@ -367,8 +368,8 @@ def evidence_add(plan: str = typer.Option(..., "--plan"), seq: int = typer.Optio
         check_size(path.name, path.stat().st_size)  # before reading: never load an oversized file
         r = add_evidence(s, plan, seq, path.name, path.read_bytes(), by=by, description=description,
                          progress_id=progress)
-        typer.echo(f"已保存 / stored: {r['filename']}（编号 id {r['id']}，{r['size_text']}，{r['content_type']}，"
-                   f"SHA-256 {r['sha256']}）")
+        echo(Message("已保存：%(file)s（编号 %(id)s，%(size)s，%(type)s，SHA-256 %(sha)s）", file=r["filename"],
+                     id=r["id"], size=r["size_text"], type=r["content_type"], sha=r["sha256"]))
 
 
 @evidence_app.command("list")
@@ -396,15 +397,16 @@ def evidence_get(evidence_id: int = typer.Option(..., "--id", help="编号（evi
         ev = get_evidence(s, evidence_id)
     target = output / ev["filename"] if output.is_dir() else output
     if target.exists() and not force:
-        _fail(f"{target} 已存在，未覆盖；换一个路径或加 --force / {target} exists: use --force to overwrite")
+        _fail(Message("%(target)s 已存在，未覆盖；换一个路径或加 --force", target=str(target)))
     tmp = target.with_name(f".{target.name}.part")
     try:
         tmp.write_bytes(ev["content"])
         tmp.replace(target)  # the file appears whole or not at all
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        _fail(f"无法写入 {target}：{exc.strerror or exc} / cannot write {target}")
-    typer.echo(f"已写出 / written: {target}（{ev['filename']}，{ev['size_text']}，SHA-256 {ev['sha256']}）")
+        _fail(Message("无法写入 %(target)s：%(error)s", target=str(target), error=str(exc.strerror or exc)))
+    echo(Message("已写出：%(target)s（%(file)s，%(size)s，SHA-256 %(sha)s）", target=str(target), file=ev["filename"],
+                 size=ev["size_text"], sha=ev["sha256"]))
 
 
 @evidence_app.command("delete")
@@ -415,4 +417,4 @@ def evidence_delete(evidence_id: int = typer.Option(..., "--id"),
 
     with _session(write=True) as s:
         r = delete_evidence(s, evidence_id, by=by, admin=True)  # whoever runs the CLI has the store anyway
-    typer.echo(f"已删除 / deleted: {r['filename']}（编号 id {r['id']}）")
+    echo(Message("已删除：%(file)s（编号 %(id)s）", file=r["filename"], id=r["id"]))

@@ -32,12 +32,13 @@ from sqlalchemy.orm import Session, undefer
 from qunlian.targets.lookup import TargetsError, get_plan
 from qunlian.platform.config import load_settings
 from qunlian.core.errors import Problem, ValidationFailed
+from qunlian.core.messages import N_, Message
 from qunlian.platform.db import audit
 from qunlian.targets.models import Plan, PlanTask, TaskEvidence, TaskProgress
 
 MAX_NAME = 120  # characters of a cleaned file name (the column holds 200)
 MAX_DESCRIPTION = 300
-SUMMARY = "佐证材料未被接受，未保存任何内容 / evidence refused, nothing stored"
+SUMMARY = N_("佐证材料未被接受，未保存任何内容")
 
 # extension → (sniffed kind the content must be, MIME type sent on download, label for messages)
 TYPES: dict[str, tuple[str, str, str]] = {
@@ -93,11 +94,11 @@ def size_problem(filename: str, size: int, max_bytes: int | None = None) -> Prob
     """The problem with a file of `size` bytes, if any (callers check before reading a large file)."""
     limit = max_evidence_bytes() if max_bytes is None else max_bytes
     if size == 0:
-        return Problem("文件为空（0 字节）/ empty file", "检查是否选错了文件，或文件是否已完整保存，再重新上传",
+        return Problem(N_("文件为空（0 字节）"), "检查是否选错了文件，或文件是否已完整保存，再重新上传",
                        file=filename or None)
     if size > limit:
         shown = f"{limit / 1048576:.3g} MB" if limit >= 1048576 else human_size(limit)
-        return Problem(f"文件过大：{human_size(size)}，超过上限 {shown} / file too large",
+        return Problem(Message("文件过大：%(size)s，超过上限 %(limit)s", size=human_size(size), limit=shown),
                        "压缩图片、把 PDF 拆成几个文件分别上传，或只上传关键页；"
                        "管理员可用环境变量 QUNLIAN_EVIDENCE_MAX_MB 调整上限", file=filename or None)
     return None
@@ -185,8 +186,8 @@ def _text_charset(data: bytes) -> str | None:
 def _type_problem(filename: str, ext: str, data: bytes) -> tuple[Problem | None, str]:
     """(problem, content type): the extension must be accepted and the content must be what it says."""
     if ext not in TYPES:
-        shown = ext or "（无扩展名）"
-        return Problem(f"不支持的文件类型 {shown} / file type not accepted",
+        shown = ext or Message("（无扩展名）")
+        return Problem(Message("不支持的文件类型 %(ext)s", ext=shown),
                        f"可上传 {ACCEPTED}；压缩包、可执行程序、网页和脚本不接收", file=filename), ""
     expected, mime, label = TYPES[ext]
     spaced = f" {label}" if label[0].isascii() else label  # "不是 PDF 文档", "不是纯文本"
@@ -196,24 +197,24 @@ def _type_problem(filename: str, ext: str, data: bytes) -> tuple[Problem | None,
             mime += f"; charset={_text_charset(data)}"
         return None, mime
     if kind == "executable":
-        message = f"文件内容是可执行程序或脚本，不是{spaced} / an executable is not accepted"
+        message = Message("文件内容是可执行程序或脚本，不是%(label)s", label=spaced)
         fix = "佐证材料只接收文档、图片和纯文本；请上传真正的材料文件"
     elif kind == "macro":
-        message = "文件含宏（VBA 代码），不接收 / files with macros are not accepted"
+        message = N_("文件含宏（VBA 代码），不接收")
         fix = "在 Office/WPS 中另存为不含宏的 .docx、.xlsx 或 .pptx 后再上传"
     elif kind == "archive":
-        message = f"文件内容是压缩包或无法识别的打包文件，不是{spaced} / an archive is not accepted"
+        message = Message("文件内容是压缩包或无法识别的打包文件，不是%(label)s", label=spaced)
         fix = "解压后逐个上传其中的材料"
     elif kind in _KIND_LABEL:
         other, right_ext = _KIND_LABEL[kind]
         other = f" {other}" if other[0].isascii() else other
-        message = f"文件内容是{other}，与扩展名 {ext}（{label}）不符 / content does not match the extension"
+        message = Message("文件内容是%(other)s，与扩展名 %(ext)s（%(label)s）不符", other=other, ext=ext, label=label)
         fix = f"把扩展名改为 {right_ext} 后再上传，或选择正确的文件"
     elif expected == "text":
-        message = "文件内容不是有效的纯文本（含二进制字符，或不是 UTF-8/GB18030 编码）/ not plain text"
+        message = N_("文件内容不是有效的纯文本（含二进制字符，或不是 UTF-8/GB18030 编码）")
         fix = "用记事本或 WPS 另存为 UTF-8 编码的文本后再上传；表格请上传 .xlsx"
     else:
-        message = f"文件内容不是有效的{spaced}（无法识别或已损坏）/ content not recognised as {ext}"
+        message = Message("文件内容不是有效的%(label)s（无法识别或已损坏）", label=spaced)
         fix = f"用原软件重新导出或另存为{spaced}后再上传"
     return Problem(message, fix, file=filename), ""
 
@@ -224,7 +225,7 @@ def _type_problem(filename: str, ext: str, data: bytes) -> tuple[Problem | None,
 def _task(session: Session, plan: Plan, seq: int) -> PlanTask:
     t = session.scalar(select(PlanTask).where(PlanTask.plan_id == plan.id, PlanTask.seq == seq))
     if t is None:
-        raise TargetsError(f"规划 {plan.code} 没有第 {seq} 项任务 / no task {seq} in plan {plan.code}")
+        raise TargetsError(Message("规划 %(plan)s 没有第 %(seq)s 项任务", plan=plan.code, seq=seq))
     return t
 
 
@@ -272,26 +273,26 @@ def add_evidence(session: Session, plan_code: str, seq: int, filename: str, data
     task = _task(session, plan, seq)
     if task.status == "closed":
         when = f"{task.closed_at:%Y-%m-%d}" if task.closed_at else ""
-        raise TargetsError(f"任务 {seq} 已于 {when} 由 {task.closed_by} 销号，不能再添加佐证材料；如需补充，"
-                           f"先撤销销号 / task {seq} is closed: no new evidence")
+        raise TargetsError(Message("任务 %(seq)s 已于 %(when)s 由 %(by)s 销号，不能再添加佐证材料；如需补充，先撤销销号",
+                                   seq=seq, when=when, by=task.closed_by))
     name = clean_filename(filename)
     problems: list[Problem] = []
     if not name:
-        problems.append(Problem("文件名为空或只含不可用字符 / no usable file name",
+        problems.append(Problem(N_("文件名为空或只含不可用字符"),
                                 "给文件起一个有意义的名字（如“2024Q2 专精特新名单.pdf”）后再上传", column="filename",
                                 value=filename or None))
     by = (by or "").strip()
     if not by or len(by) > 80:
-        problems.append(Problem("上传人为空或超过 80 字 / uploader missing", "填写上传人（--by）", column="by"))
+        problems.append(Problem(N_("上传人为空或超过 80 字"), "填写上传人（--by）", column="by"))
     description = (description or "").strip()
     if len(description) > MAX_DESCRIPTION:
-        problems.append(Problem(f"说明过长：{len(description)} 字，上限 {MAX_DESCRIPTION} 字 / description too long",
+        problems.append(Problem(Message("说明过长：%(n)s 字，上限 %(limit)s 字", n=len(description), limit=MAX_DESCRIPTION),
                                 "精简说明，详细内容写在进展说明里", column="description"))
     period = None
     if progress_id is not None:
         note = session.get(TaskProgress, progress_id)
         if note is None or note.task_id != task.id:
-            problems.append(Problem(f"进展记录 {progress_id} 不属于任务 {seq} / not a progress note of this task",
+            problems.append(Problem(Message("进展记录 %(id)s 不属于任务 %(seq)s", id=progress_id, seq=seq),
                                     "选择本任务的一条进展记录，或不关联", column="progress_id", value=progress_id))
         else:
             period = note.period
@@ -309,8 +310,9 @@ def add_evidence(session: Session, plan_code: str, seq: int, filename: str, data
                               .order_by(TaskEvidence.id).limit(1)).first()
     if earlier is not None:
         problems.append(Problem(
-            f"与已上传的 {earlier.filename}（编号 {earlier.id}，{earlier.uploaded_by} 于 "
-            f"{earlier.uploaded_at:%Y-%m-%d %H:%M} 上传）内容完全相同，不重复保存 / duplicate of evidence #{earlier.id}",
+            Message("与已上传的 %(file)s（编号 %(id)s，%(by)s 于 %(at)s 上传）内容完全相同，不重复保存",
+                    file=earlier.filename, id=earlier.id, by=earlier.uploaded_by,
+                    at=earlier.uploaded_at.strftime("%Y-%m-%d %H:%M")),
             "如是不同材料，检查是否选错了文件；如要更正名称或说明，先删除旧文件再上传", file=name or None))
     if problems:
         raise ValidationFailed(problems, summary=SUMMARY)
@@ -329,11 +331,11 @@ def get_evidence(session: Session, evidence_id: int) -> dict[str, Any]:
     ev = session.scalar(select(TaskEvidence).options(undefer(TaskEvidence.content))
                         .where(TaskEvidence.id == evidence_id))
     if ev is None:
-        raise TargetsError(f"没有编号为 {evidence_id} 的佐证材料 / no evidence #{evidence_id}")
+        raise TargetsError(Message("没有编号为 %(id)s 的佐证材料", id=evidence_id))
     content = bytes(ev.content)  # PostgreSQL drivers may hand back a memoryview
     if hashlib.sha256(content).hexdigest() != ev.sha256:  # never hand out bytes that are not what was uploaded
-        raise TargetsError(f"佐证材料 {evidence_id} 的内容与登记的 SHA-256 不符，存储可能已损坏，请联系管理员从备份恢复"
-                           f" / evidence #{evidence_id} fails its checksum")
+        raise TargetsError(Message("佐证材料 %(id)s 的内容与登记的 SHA-256 不符，存储可能已损坏，请联系管理员从备份恢复",
+                                   id=evidence_id))
     task = session.get(PlanTask, ev.task_id)
     period = session.scalar(select(TaskProgress.period).where(TaskProgress.id == ev.progress_id)) \
         if ev.progress_id else None
@@ -346,14 +348,14 @@ def delete_evidence(session: Session, evidence_id: int, by: str, *, admin: bool 
     task was closed on stay with the closure). The audit line keeps name, size and SHA-256."""
     ev = session.get(TaskEvidence, evidence_id)
     if ev is None:
-        raise TargetsError(f"没有编号为 {evidence_id} 的佐证材料 / no evidence #{evidence_id}")
+        raise TargetsError(Message("没有编号为 %(id)s 的佐证材料", id=evidence_id))
     task = session.get(PlanTask, ev.task_id)
     assert task is not None  # the foreign key cascades
     if task.status == "closed":
-        raise TargetsError(f"任务 {task.seq} 已销号，其佐证材料随销号留存，不能删除；如需更正，先撤销销号"
-                           f" / task {task.seq} is closed: its evidence stays")
+        raise TargetsError(Message("任务 %(seq)s 已销号，其佐证材料随销号留存，不能删除；如需更正，先撤销销号",
+                                   seq=task.seq))
     if not admin and by != ev.uploaded_by:
-        raise TargetsError(f"只有上传人 {ev.uploaded_by} 或管理员可以删除 {ev.filename} / only the uploader or an admin")
+        raise TargetsError(Message("只有上传人 %(by)s 或管理员可以删除 %(file)s", by=ev.uploaded_by, file=ev.filename))
     meta = _meta(ev)
     audit(session, by, "targets.task.evidence.delete", "task_evidence", ev.id, plan=task.plan.code, seq=task.seq,
           filename=ev.filename, size=ev.size, sha256=ev.sha256, uploaded_by=ev.uploaded_by)

@@ -33,9 +33,11 @@ from qunlian.targets.evidence import (
     max_evidence_bytes,
 )
 from qunlian.core.errors import Problem, QunlianError, ValidationFailed
+from qunlian.core.messages import N_
+from qunlian.platform import i18n
 from qunlian.targets.models import PlanTask, TaskEvidence
 from qunlian.platform.permissions import Principal, can
-from qunlian.platform.web.deps import get_db, templates
+from qunlian.platform.web.deps import get_db, lang_of, templates
 from qunlian.targets.access import may_manage_task
 from qunlian.targets.web import back_to_ledger, plan_or_404, targets_user, task_or_404
 
@@ -46,19 +48,20 @@ templates.env.globals["evidence_accept"] = ",".join(TYPES)
 templates.env.globals["evidence_limit_mb"] = lambda: f"{max_evidence_bytes() / 1048576:g}"
 
 
-def _message(exc: QunlianError) -> str:
-    """As the other task actions show a refusal, with the file each problem is about."""
+def _message(exc: QunlianError, lang: str) -> str:
+    """As the other task actions show a refusal, with the file each problem is about, in ``lang``."""
+    _ = i18n.translator(lang)
     if isinstance(exc, ValidationFailed):
-        return "；".join((f"{p.file}：" if p.file else "") + p.message + (f"（{p.fix}）" if p.fix else "")
+        return "；".join((f"{p.file}：" if p.file else "") + _(p.message) + (f"（{_(p.fix)}）" if p.fix else "")
                         for p in exc.problems)
-    return str(exc)
+    return exc.render(i18n.translations(lang).gettext)
 
 
 def _read(upload: UploadFile | None) -> tuple[str, bytes]:
     """The upload's name and bytes; its size is checked before the bytes are read into memory."""
     if upload is None or not upload.filename:
-        raise ValidationFailed([Problem("没有选择文件 / no file chosen", "点“选择文件”选好佐证材料后再上传")],
-                               summary="未保存 / not stored")
+        raise ValidationFailed([Problem(N_("没有选择文件"), "点“选择文件”选好佐证材料后再上传")],
+                               summary=N_("未保存"))
     f = upload.file
     f.seek(0, os.SEEK_END)
     size = f.tell()
@@ -72,8 +75,8 @@ def _progress_id(value: str) -> int | None:
     if not value:
         return None
     if not value.isdigit() or len(value) > 9:
-        raise ValidationFailed([Problem("关联的进展记录编号无效 / bad progress note", "从列表中选择一条进展记录，或不关联",
-                                        column="progress_id", value=value)], summary="未保存 / not stored")
+        raise ValidationFailed([Problem(N_("关联的进展记录编号无效"), "从列表中选择一条进展记录，或不关联",
+                                        column="progress_id", value=value)], summary=N_("未保存"))
     return int(value)
 
 
@@ -95,7 +98,7 @@ def evidence_upload(
                      progress_id=_progress_id(progress_id))
     except QunlianError as exc:
         db.rollback()
-        return back_to_ledger(plan, seq, back, error=f"{seq}:{_message(exc)}")
+        return back_to_ledger(plan, seq, back, error=f"{seq}:{_message(exc, lang_of(request))}")
     db.commit()
     return back_to_ledger(plan, seq, back, done=str(seq))
 
@@ -144,6 +147,6 @@ def evidence_delete(
         delete_evidence(db, evidence_id, by=user.username, admin=can(user, "targets.delete_any_evidence"))
     except QunlianError as exc:
         db.rollback()
-        return back_to_ledger(plan, seq, back, error=f"{seq}:{_message(exc)}")
+        return back_to_ledger(plan, seq, back, error=f"{seq}:{_message(exc, lang_of(request))}")
     db.commit()
     return back_to_ledger(plan, seq, back, done=str(seq))

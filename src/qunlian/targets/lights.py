@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
+from qunlian.core.messages import N_
 from qunlian.platform.rules import Dated, RulesError, StrictValues, load
 
 PRESET_DIR = Path(__file__).parent / "presets"
@@ -70,7 +71,7 @@ class StatusRules(Dated):
 class PresetError(RulesError):
     """A status-light preset was refused: file, key path, line and fix of every problem."""
 
-    kind = "规则文件"
+    kind = N_("规则文件")
 
 
 def load_status_rules(path: str | Path | None = None) -> StatusRules:

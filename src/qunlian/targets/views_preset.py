@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pydantic import Field
 
+from qunlian.core.messages import N_
 from qunlian.platform.rules import Dated, RulesError, Strict, load
 
 PRESET = Path(__file__).parent / "presets" / "views-2024.yaml"
@@ -30,7 +31,7 @@ class TargetsViews(Dated):
 class ViewsPresetError(RulesError):
     """The targets-views preset was refused: file, key path, line and fix of every problem."""
 
-    kind = "规则文件"
+    kind = N_("规则文件")
 
 
 @functools.cache

@@ -11,7 +11,10 @@ from fastapi import HTTPException, Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Message as ASGIMessage
+
+from qunlian.core.messages import Message
 
 SESSION_COOKIE = "qunlian_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -48,7 +51,7 @@ class SessionMiddleware:
         before = json.dumps(data, sort_keys=True)
         secure = self.secure if self.secure is not None else scope.get("scheme") == "https"
 
-        async def send_wrapper(message: Message) -> None:
+        async def send_wrapper(message: ASGIMessage) -> None:
             if message["type"] == "http.response.start":
                 session = scope["session"]
                 if json.dumps(session, sort_keys=True) != before or (raw and not session):
@@ -82,7 +85,7 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
 
-        async def send_wrapper(message: Message) -> None:
+        async def send_wrapper(message: ASGIMessage) -> None:
             if message["type"] == "http.response.start":
                 h = MutableHeaders(scope=message)
                 h.setdefault("Content-Security-Policy", CSP)
@@ -114,7 +117,8 @@ def _refuse_oversized(request: Request) -> None:
     limit = max_upload_bytes() + 1024 * 1024  # room for the multipart envelope and the form's other fields
     if declared.isdigit() and int(declared) > limit:
         mb = max_upload_bytes() / 1024 / 1024
-        raise HTTPException(413, detail=f"上传内容超过 {mb:g} MB 上限，未接收。请拆分文件后分批导入 / upload over {mb:g} MB refused")
+        # a page's error (the JSON API is not checked here): error.html shows it as _(message)
+        raise HTTPException(413, detail=Message("上传内容超过 %(mb)s MB 上限，未接收。请拆分文件后分批导入", mb=format(mb, "g")))
 
 
 async def csrf_protect(request: Request) -> None:

@@ -13,6 +13,8 @@ import typer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from qunlian.platform.i18n import N_, Message, say
+
 plans_app = typer.Typer(
     help="规划与目标 / plans and their targets (from the seed documents)",
     no_args_is_help=True,
@@ -30,7 +32,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _fail(message: str, code: int = 2) -> None:
-    typer.echo(message, err=True)
+    typer.echo(say(message), err=True)
     raise typer.Exit(code)
 
 
@@ -41,10 +43,7 @@ def _store() -> Iterator[Session]:
     engine = make_engine()
     try:
         if not is_initialised(engine):
-            _fail(
-                "数据库尚未初始化，请先运行 `qunlian init` / the store is not initialised: run `qunlian init` first\n"
-                + describe()
-            )
+            _fail(say(N_("数据库尚未初始化，请先运行 `qunlian init`")) + "\n" + describe())
         with session_factory(engine)() as session:
             yield session
     finally:
@@ -77,7 +76,7 @@ def list_cmd(format: Format = typer.Option(Format.table, "--format", "-f", help=
                 }
             )
     if not rows:
-        _fail("库中还没有规划，请运行 `qunlian init` / no plans in the store: run `qunlian init`")
+        _fail(N_("库中还没有规划，请运行 `qunlian init`"))
     if format is Format.json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -112,8 +111,8 @@ def show_cmd(
         plan = s.scalar(select(Plan).where(Plan.code == plan_id))
         if plan is None:
             known = list(s.scalars(select(Plan.code).order_by(Plan.code)))
-            hint = "、".join(known) if known else "（库中没有规划，请运行 `qunlian init` / none: run `qunlian init`）"
-            _fail(f"没有编号为 {plan_id!r} 的规划 / unknown plan id {plan_id!r}. 已有 known ids: {hint}")
+            hint = "、".join(known) if known else Message("（库中没有规划，请运行 `qunlian init`）")
+            _fail(Message("没有编号为 %(id)s 的规划。已有：%(known)s", id=repr(plan_id), known=hint))
         data = plan_as_dict(s, plan)
     if format is Format.json:
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))

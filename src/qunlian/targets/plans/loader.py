@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qunlian.core.errors import Problem
+from qunlian.core.messages import N_, Message
 from qunlian.platform import rules
 from qunlian.targets.plans.schema import (
     ClusterSpec,
@@ -84,10 +85,11 @@ def _read(model: type[M], path: Traversable) -> M:
 def read_plan_file(code: str) -> PlanFile:
     path = _plans_dir() / f"{code}.yaml"
     if not path.is_file():
-        raise PlanDataError.one(f"没有规划 {code!r} / unknown plan", fix=f"可用的规划 / known: {', '.join(plan_codes())}")
+        raise PlanDataError.one(Message("没有规划 %(code)s", code=repr(code)),
+                                fix=Message("可用的规划：%(codes)s", codes=", ".join(plan_codes())))
     plan = _read(PlanFile, path)
     if plan.code != code:
-        raise PlanDataError.one(f"{plan.code!r} 与文件名不同 / differs from the file name", file=path.name, key="code",
+        raise PlanDataError.one(Message("%(code)s 与文件名不同", code=repr(plan.code)), file=path.name, key="code",
                                 fix=f"把 code 改为 {code}，或把文件改名为 {plan.code}.yaml")
     return plan
 
@@ -121,7 +123,7 @@ def _check_industry_codes(name: str, node: NodeSpec, where: str) -> None:
     def walk(n: NodeSpec, at: str) -> None:
         for i, code in enumerate(n.industry_codes):
             if code not in known:
-                problems.append(Problem(f"{code!r} 不是 GB/T 4754-2017 小类代码 / not a GB/T 4754-2017 class",
+                problems.append(Problem(Message("%(code)s 不是 GB/T 4754-2017 小类代码", code=repr(code)),
                                         fix="填写 4 位小类代码（见 shared/reference/gbt4754-2017.csv）", file=name,
                                         column=f"{at}.industry_codes.{i}"))
         for i, child in enumerate(n.children):
@@ -299,7 +301,7 @@ def load_plan(session: Session, code: str) -> Plan:
                 town = towns.get(town_name)
                 if town is None:
                     raise PlanDataError.one(
-                        "未知的镇(街道) / unknown town", file=name, key=f"indicators.{k}.town_targets.{year}.{town_name}",
+                        N_("未知的镇(街道)"), file=name, key=f"indicators.{k}.town_targets.{year}.{town_name}",
                         fix="镇(街道)名按 regions/data/pinghu.yaml 的 name 或 aliases 写",
                     )
                 if t is not None:  # "-": no target for this town
@@ -397,10 +399,11 @@ def load_reference_data(session: Session, actor: str = "system") -> str:
         "projects": n_proj,
     }
     audit(session, actor, "reference.load", entity="plans", **detail)
-    return (
-        f"已载入规划数据 / reference data loaded: {len(plans)} 个规划 plans ({', '.join(p.code for p in plans)}), "
-        f"{n_ind} 项指标 indicators, {n_tgt} 个目标 targets, {n_task} 项任务 tasks, {n_proj} 个重点项目 projects; "
-        f"{region['towns']} 个镇(街道) towns, {region['parks']} 个园区 parks; 产业体系 systems: {systems_text} 个节点 nodes"
+    return Message(
+        "已载入规划数据：%(plans)s 个规划（%(codes)s），%(indicators)s 项指标，%(targets)s 个目标，%(tasks)s 项任务，"
+        "%(projects)s 个重点项目；%(towns)s 个镇(街道)，%(parks)s 个园区；产业体系：%(systems)s 个节点",
+        plans=len(plans), codes=", ".join(p.code for p in plans), indicators=n_ind, targets=n_tgt, tasks=n_task,
+        projects=n_proj, towns=region["towns"], parks=region["parks"], systems=systems_text,
     )
 
 
