@@ -217,15 +217,19 @@ def test_every_shipped_preset_and_data_file_is_dated_or_cited():
     from qunlian.per_mu.presets import PRESETS, load_all
     from qunlian.targets.concepts import CONCEPTS_FILE, _ConceptFile
     from qunlian.targets.lights import load_status_rules
-    from qunlian.targets.plans.loader import plan_codes, read_plan_file, read_region_file, read_system_files
+    from qunlian.regions.service import read_hierarchy, read_town_file
+    from qunlian.targets.plans.loader import plan_codes, read_plan_file, read_system_files
 
     dated = [*load_all([PRESETS]).values(), load_status_rules(), load_calibration(), rules.load(_ConceptFile, CONCEPTS_FILE)]
     for d in dated:
         assert isinstance(d, Dated) and d.id and d.version and d.effective.from_year and d.sources, d
         assert all(s.title for s in d.sources)
-    cited = [read_plan_file(c) for c in plan_codes()] + [read_region_file(), *read_system_files()]
+    cited = [read_plan_file(c) for c in plan_codes()] + [read_town_file(), *read_system_files()]
     for c in cited:
         assert isinstance(c, rules.Cited) and c.sources and all(s.title and s.seed for s in c.sources)
+    # the hierarchy cites the division-code standard, which is not a seed: it says where the codes come from
+    hierarchy = read_hierarchy()
+    assert hierarchy.sources and all(s.title and (s.seed or s.note) for s in hierarchy.sources)
     # qunlian's own conventions say so in their sources
     for d in (load_status_rules(), rules.load(_ConceptFile, CONCEPTS_FILE), load_calibration()):
         assert any(s.title.startswith("qunlian") for s in d.sources)

@@ -27,6 +27,8 @@ class User(Base):
     department: Mapped[str | None] = mapped_column(String(120))
     town_id: Mapped[int | None] = mapped_column(ForeignKey("towns.id"))
     chain_node_id: Mapped[int | None] = mapped_column(ForeignKey("chain_nodes.id"))
+    # the region the user works for (a city analyst sees its counties); null: the installation's root
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"))
     disabled: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)

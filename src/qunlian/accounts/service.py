@@ -11,13 +11,13 @@ from sqlalchemy.orm import Session
 
 from qunlian.accounts.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
 from qunlian.core.errors import QunlianError
-from qunlian.core.messages import N_
+from qunlian.core.messages import N_, Message
 from qunlian.platform.db import audit
 from qunlian.accounts.models import User
 from qunlian.chains.models import ChainNode, EnterpriseChainNode
 from qunlian.enterprises.models import Enterprise, EnterpriseYear
 from qunlian.platform.permissions import ROLE_NAMES, ROLES, Principal
-from qunlian.regions.models import Town
+from qunlian.regions.models import Region, Town
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{3,80}$")
 
@@ -34,10 +34,15 @@ class AccountError(QunlianError):
 
 
 def find_town(session: Session, ref: str) -> Town:
+    """A town by code (unique), or by name or alias where only one town has it (names repeat across counties)."""
     ref = ref.strip()
-    town = session.scalars(select(Town).where(or_(Town.code == ref, Town.name == ref))).first()
+    town = session.scalars(select(Town).where(Town.code == ref)).first()
     if town is None:
-        town = next((t for t in session.scalars(select(Town)) if ref in (t.aliases or [])), None)
+        named = [t for t in session.scalars(select(Town)) if ref == t.name or ref in (t.aliases or [])]
+        if len(named) > 1:
+            options = "，".join(f"{t.code}（{t.region.name if t.region else '?'} {t.name}）" for t in named)
+            raise AccountError(f"镇街道 {ref!r} 不唯一，请用代码：{options}")
+        town = named[0] if named else None
     if town is None:
         known = "，".join(f"{t.code}（{t.name}）" for t in session.scalars(select(Town).order_by(Town.seq, Town.code)))
         hint = f"可选：{known}" if known else "库中还没有镇街道，请先运行 qunlian init 或 qunlian demo"
@@ -66,6 +71,17 @@ def find_chain_node(session: Session, ref: str) -> ChainNode:
     raise AccountError(f"找不到产业链节点 {ref!r}（按 体系:代码、代码或名称查找）。{hint}")
 
 
+def find_region(session: Session, ref: str) -> Region:
+    from qunlian.regions.service import find_region as lookup
+
+    region = lookup(session, ref)
+    if region is None:
+        known = "，".join(f"{r.code}（{r.name}）" for r in session.scalars(select(Region).order_by(Region.seq, Region.id)))
+        hint = f"可选：{known}" if known else "库中还没有地区，请先运行 qunlian init"
+        raise AccountError(f"找不到地区 {ref!r}（按代码、名称或别名查找）。{hint}")
+    return region
+
+
 def find_enterprise(session: Session, uscc: str) -> Enterprise:
     code = uscc.strip().upper()
     ent = session.scalars(select(Enterprise).where(Enterprise.uscc == code)).first()
@@ -84,8 +100,11 @@ def describe_scope(session: Session, user: User) -> str:
     if user.role == "enterprise" and user.enterprise_id:
         ent = session.get(Enterprise, user.enterprise_id)
         return f"企业 {ent.uscc}（{ent.name}）" if ent else "企业 ?"
+    region = session.get(Region, user.region_id) if user.region_id else None
     if user.role == "department":
-        return f"部门 {user.department or '（未指定）'}"
+        return f"部门 {user.department or '（未指定）'}" + (f"（{region.name}）" if region else "")
+    if region is not None:
+        return Message("%(region)s 全域", region=region.name)
     return N_("全市 city-wide")
 
 
@@ -103,6 +122,7 @@ def add_user(
     uscc: str | None = None,
     department: str | None = None,
     display_name: str = "",
+    region: str | None = None,
     actor: str = "cli",
 ) -> User:
     """Create a user after checking the role and its scope target; raises AccountError with the fix."""
@@ -123,6 +143,8 @@ def add_user(
         raise AccountError(f"--department 只用于角色 department，角色 {role} 不带该参数")
     if session.scalars(select(User).where(func.lower(User.username) == username.lower())).first():
         raise AccountError(f"用户名 {username!r} 已存在")
+    if region and role in SCOPE_OPTION:
+        raise AccountError(f"--region 不用于角色 {role}：其地区由 {SCOPE_OPTION[role]} 的对象决定")
 
     user = User(
         username=username,
@@ -133,12 +155,25 @@ def add_user(
         town_id=find_town(session, town).id if town else None,
         chain_node_id=find_chain_node(session, chain).id if chain else None,
         enterprise_id=find_enterprise(session, uscc).id if uscc else None,
+        region_id=find_region(session, region).id if region else None,
     )
+    user.region_id = user.region_id or _scope_region(session, user)
     session.add(user)
     session.flush()
     audit(session, actor, "user.add", "user", user.id, username=username, role=role,
           scope=describe_scope(session, user))
     return user
+
+
+def _scope_region(session: Session, user: User) -> int | None:
+    """A scoped user's region is its scope object's: the town's county, the chain system's region, the firm's."""
+    if user.town_id:
+        return session.get(Town, user.town_id).region_id
+    if user.chain_node_id:
+        return session.get(ChainNode, user.chain_node_id).region_id
+    if user.enterprise_id:
+        return session.get(Enterprise, user.enterprise_id).region_id
+    return None
 
 
 def list_users(session: Session) -> list[dict[str, Any]]:
@@ -240,6 +275,8 @@ def create_demo_users(session: Session, password: str | None = None, actor: str 
         user.town_id = scope.get("town_id")
         user.chain_node_id = scope.get("chain_node_id")
         user.enterprise_id = scope.get("enterprise_id")
+        user.region_id = scope.get("region_id")
+        user.region_id = user.region_id or _scope_region(session, user)
         session.flush()
         where = describe_scope(session, user)
         if role == "department" and chain_node is not None:
@@ -290,6 +327,12 @@ def principal_of(user: User, session: Session | None = None) -> Principal:
     from qunlian.accounts.grants import active_grants  # grants uses this module
 
     grants = active_grants(session, user.id) if session is not None and user.role == "department" else ()
+    regions: frozenset[int] | None = None
+    if user.region_id is not None:
+        from qunlian.regions.service import descendant_ids
+
+        # without a session only the region itself: never wider than the user's region
+        regions = frozenset(descendant_ids(session, user.region_id) if session is not None else {user.region_id})
     return Principal(
         id=user.id,
         username=user.username,
@@ -301,6 +344,8 @@ def principal_of(user: User, session: Session | None = None) -> Principal:
         enterprise_id=user.enterprise_id,
         disabled=bool(user.disabled),
         grants=grants,
+        region_id=user.region_id,
+        region_ids=regions,
     )
 
 

@@ -27,6 +27,8 @@ class ChainNode(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     system: Mapped[str] = mapped_column(String(40))
+    # the region whose system this is (a county's 四群八链, a city's cluster list): same on every node
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)
     code: Mapped[str] = mapped_column(String(80))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("chain_nodes.id"))
     level: Mapped[str] = mapped_column(String(20))  # system | cluster | chain | segment | node

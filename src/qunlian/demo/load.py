@@ -145,6 +145,7 @@ def load_demo(
         if missing:
             raise QunlianError(Message("库中缺少镇(街道) %(missing)s", missing=str(missing)))
         parks = _parks(session, towns)
+        town_region = dict(session.execute(select(Town.id, Town.region_id)).tuples().all())
         # chains first: a firm goes to the chains its code is listed in, else to its cluster
         # (a cluster is wider than its chains, e.g. 高端装备 beyond 新能源汽车/机床/航空航天)
         level_rank = {"chain": 0, "cluster": 1}
@@ -188,6 +189,7 @@ def load_demo(
                         "uscc": r["uscc"],
                         "name": r["name"],
                         "town_id": towns[r["town"]],
+                        "region_id": town_region[towns[r["town"]]],
                         "park_id": parks.get(r["park"]) if r["park"] else None,
                         "industry_code": r["industry_code"],
                         "ownership": r["ownership"],

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import typer
 
+from qunlian.platform.options import region_option
+
 import_app = typer.Typer(help="导入数据（校验后整批写入，有错则全部不写）/ import data, all or nothing",
                          no_args_is_help=True)
 export_app = typer.Typer(help="导出数据 / export data", no_args_is_help=True)
@@ -64,6 +66,7 @@ def import_enterprise_years_cmd(
     unit: list[str] = typer.Option([], "--unit", help="声明列的单位，如 tax_wan=元，可重复 / COLUMN=UNIT"),
     source: str = typer.Option("", "--source", help="数据来源，如 税务局 / data source"),
     check: bool = typer.Option(False, "--check", help="只校验，不写入 / validate only"),
+    region: str | None = region_option(),
 ) -> None:
     """导入企业年度数据 / import enterprise-years (uscc, year, figures) from .xlsx or .csv."""
     from qunlian.core.errors import ValidationFailed
@@ -74,7 +77,7 @@ def import_enterprise_years_cmd(
     engine = _engine()
     try:
         result = import_enterprise_years(engine, file, units=units or None, source=source, sheet=sheet,
-                                         progress=_progress, dry_run=check)
+                                         progress=_progress, dry_run=check, region=region)
     except ValidationFailed as exc:
         echo(Message("%(summary)s（共 %(n)s 个问题）：", summary=exc.summary, n=len(exc.problems)), err=True)
         for p in exc.problems:
@@ -95,6 +98,7 @@ def import_enterprise_years_cmd(
 def export_enterprise_years_cmd(
     year: int = typer.Option(..., "--year", help="年度 / year"),
     output: Path = typer.Option(..., "--output", "-o", help="输出文件 .csv 或 .xlsx / output file"),
+    region: str | None = region_option(),
 ) -> None:
     """导出某年度的企业年度数据（标准列名，金额万元）/ export one year's enterprise-years."""
     from qunlian.enterprises.enterprise_years import export_enterprise_years
@@ -104,7 +108,7 @@ def export_enterprise_years_cmd(
 
     engine = _engine()
     try:
-        n = export_enterprise_years(engine, year, output)
+        n = export_enterprise_years(engine, year, output, region=region)
     except QunlianError as exc:
         typer.echo(explain(exc), err=True)
         raise typer.Exit(2) from None

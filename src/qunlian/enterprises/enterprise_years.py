@@ -11,6 +11,12 @@ Upsert rules (written in docs/import.md for users):
   their own columns for the same year);
 - an enterprise's name, town, park and industry code are taken from its latest year in the file;
   a blank cell keeps what is stored.
+
+Every import is for one region (``region``: a code, name or alias; default the installation's
+root). Towns are looked up among that region's towns only (a town name is unique within a county,
+not across counties); a firm already registered in another region is refused, never moved silently.
+A firm's county is its town's; the USCC's registration division (characters 3–8) is cross-checked
+against it and differences are reported as a note, not refused, because firms move.
 """
 
 from __future__ import annotations
@@ -46,8 +52,9 @@ from qunlian.enterprises.values import (
 )
 from qunlian.platform.db import audit, transaction
 from qunlian.enterprises.models import Enterprise, EnterpriseYear, UsccException
+from qunlian.enterprises.scoping import in_region
 from qunlian.platform.models import ImportBatch
-from qunlian.regions.models import Park, Town
+from qunlian.regions.models import Park, Region, Town
 
 KIND = "enterprise-years"
 YEAR_MIN = 1980
@@ -358,12 +365,18 @@ def _key(text: str) -> str:
 
 @dataclass
 class _Reference:
-    towns: dict[str, tuple[int, str]]  # folded name/code/alias → (id, name)
+    region: Region | None  # the region imported into (None: a store without the region hierarchy)
+    region_ids: frozenset[int] | None  # it and the regions below it (None: all)
+    towns: dict[str, tuple[int, str]]  # folded name/code/alias → (id, name), towns within the region
     town_names: list[str]
+    town_region: dict[int, int | None]  # town id → its region id
+    elsewhere: dict[str, str]  # folded name/code/alias of a town outside the region → its region's name
+    region_names: dict[int, str]
+    region_divisions: dict[int, str | None]
     parks: dict[str, tuple[int, str, int | None]]  # folded name/code → (id, name, town id)
     park_names: list[str]
     exceptions: set[str]
-    existing: dict[str, dict[str, Any]]  # uscc → {id, name, town_id, park_id, industry_code}
+    existing: dict[str, dict[str, Any]]  # uscc → {id, name, town_id, park_id, industry_code, region_id}
 
 
 def _chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
@@ -371,13 +384,23 @@ def _chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
         yield items[i:i + size]
 
 
-def _load_reference(session: Session, codes: list[str]) -> _Reference:
+def _load_reference(session: Session, codes: list[str], scope: Any) -> _Reference:
+    region, region_ids = scope.region, scope.ids
     towns: dict[str, tuple[int, str]] = {}
     town_names: list[str] = []
+    town_region: dict[int, int | None] = {}
+    elsewhere: dict[str, str] = {}
+    regions = {r.id: r for r in session.scalars(select(Region))}
     for t in session.scalars(select(Town).order_by(Town.seq, Town.id)):
-        town_names.append(t.name)
-        for text in (t.name, t.code, *(t.aliases or [])):
-            towns.setdefault(_key(str(text)), (t.id, t.name))
+        town_region[t.id] = t.region_id
+        if region_ids is None or t.region_id in region_ids or (t.region_id is None and scope.unplaced):
+            town_names.append(t.name)
+            for text in (t.name, t.code, *(t.aliases or [])):
+                towns.setdefault(_key(str(text)), (t.id, t.name))
+        else:
+            owner = regions[t.region_id].name if t.region_id in regions else "?"
+            for text in (t.name, t.code, *(t.aliases or [])):
+                elsewhere.setdefault(_key(str(text)), owner)
     parks: dict[str, tuple[int, str, int | None]] = {}
     park_names: list[str] = []
     for p in session.scalars(select(Park).order_by(Park.id)):
@@ -387,11 +410,13 @@ def _load_reference(session: Session, codes: list[str]) -> _Reference:
     exceptions = set(session.scalars(select(UsccException.code)))
     existing: dict[str, dict[str, Any]] = {}
     cols = (Enterprise.id, Enterprise.uscc, Enterprise.name, Enterprise.town_id, Enterprise.park_id,
-            Enterprise.industry_code)
+            Enterprise.industry_code, Enterprise.region_id)
     for chunk in _chunks(codes):
         for r in session.execute(select(*cols).where(Enterprise.uscc.in_(chunk))):
             existing[r.uscc] = dict(r._mapping)
-    return _Reference(towns, town_names, parks, park_names, exceptions, existing)
+    return _Reference(region, region_ids, towns, town_names, town_region, elsewhere,
+                      {i: r.name for i, r in regions.items()}, {i: r.division_code for i, r in regions.items()},
+                      parks, park_names, exceptions, existing)
 
 
 def _list(names: list[str], limit: int = 30) -> str:
@@ -442,7 +467,12 @@ def _check_against_store(table: Table, header: _Header, rows: list[_Row], ref: _
         town_name = None
         if r.town is not None and bt is not None:
             hit = ref.towns.get(_key(r.town))
-            if hit is None:
+            if hit is None and _key(r.town) in ref.elsewhere:
+                bad(r, bt, r.town, Message("镇街道“%(town)s”属于%(owner)s，不在本次导入的地区%(region)s内", town=r.town,
+                                           owner=ref.elsewhere[_key(r.town)], region=ref.region.name),
+                    Message("按所属地区分开导入（--region），或改正镇街道；%(fix)s", fix=town_fix))
+                r.ok = False
+            elif hit is None:
                 bad(r, bt, r.town, Message("库中没有镇街道“%(town)s”", town=r.town), town_fix)
                 r.ok = False
             else:
@@ -459,6 +489,13 @@ def _check_against_store(table: Table, header: _Header, rows: list[_Row], ref: _
                     bad(r, bp, r.park, f"园区“{hitp[1]}”属于{owner}，与本行的镇街道“{town_name}”不一致",
                         "核对镇街道和园区两列")
                     r.ok = False
+        old = ref.existing.get(r.uscc)
+        if (r.ok and old is not None and old["region_id"] is not None and ref.region_ids is not None
+                and old["region_id"] not in ref.region_ids):
+            bad(r, bu, r.uscc, Message("企业已登记在%(owner)s，不在本次导入的地区%(region)s内",
+                                       owner=ref.region_names.get(old["region_id"], "?"), region=ref.region.name),
+                N_("以该企业所属地区导入（--region），或先由管理员把企业迁到本地区"))
+            r.ok = False
         code = r.industry_code
         if code is not None and bi is not None:
             code = _industry(r, bi, code, bad)
@@ -508,12 +545,14 @@ def import_enterprise_years(
     progress: Progress | None = None,
     dry_run: bool = False,
     filename: str | None = None,
+    region: str | None = None,
 ) -> ImportResult:
     """Validate a file of enterprise-years and store it in one transaction, or raise ValidationFailed.
 
     units: declared unit per column, keyed by canonical name or header alias, e.g. {"tax_wan": "元"}.
     dry_run: validate against the store and report, write nothing.
     filename: the file's name as the user knows it, when path is a temporary copy (web uploads).
+    region: the region imported into (code, name or alias); default the installation's root region.
     """
     table = read_table(path, sheet=sheet, filename=filename)
     if progress:
@@ -532,9 +571,10 @@ def import_enterprise_years(
         result.notes.append("以下列不是企业年度数据的列，已忽略：" + "、".join(header.ignored))
     codes = sorted({r.uscc for r in rows if r.uscc})
     with transaction(engine) as session:
-        ref = _load_reference(session, codes)
+        ref = _load_reference(session, codes, _region_scope(session, region))
         resolved = _check_against_store(table, header, rows, ref, problems)
         _check_new_names(table, header, rows, ref, problems)
+        _check_new_regions(table, header, rows, resolved, ref, problems)
         if problems:
             problems.sort(key=lambda p: (p.row or 0, _col_order(header, p.column)))
             raise ValidationFailed(problems)
@@ -545,6 +585,37 @@ def import_enterprise_years(
         _write(session, table, header, rows, resolved, ref, result, source=source, actor=actor,
                progress=progress, dry_run=dry_run)
     return result
+
+
+def _region_scope(session: Session, key: str | None) -> Any:
+    from qunlian.regions.service import RegionDataError, region_scope
+
+    try:
+        return region_scope(session, key)
+    except RegionDataError as exc:
+        raise ValidationFailed(exc.problems) from None
+
+
+def _default_region(ref: _Reference) -> int | None:
+    """A firm given no town goes to the import's region when that is a county or a zone."""
+    return ref.region.id if ref.region is not None and ref.region.level in ("county", "zone") else None
+
+
+def _check_new_regions(table: Table, header: _Header, rows: list[_Row], resolved: list[_Resolved],
+                       ref: _Reference, problems: list[Problem]) -> None:
+    """A new firm needs a county: its town's, or the import's region when that is a county or a zone."""
+    if ref.region is None or ref.region.level in ("county", "zone"):
+        return
+    with_town = {res.uscc for res in resolved if res.town_id is not None}
+    b = header.by_name.get("town")
+    seen: set[str] = set()
+    for r in rows:
+        if r.ok and r.uscc not in ref.existing and r.uscc not in with_town and r.uscc not in seen:
+            seen.add(r.uscc)
+            problems.append(table.problem(
+                Message("新企业没有镇街道，无法确定它属于%(region)s的哪个县（市、区）", region=ref.region.name),
+                N_("填写镇街道，或按县（市、区）分开导入（--region 县市区代码）"),
+                row=r.n, column=b.header if b else "镇街道", value=r.uscc))
 
 
 def _col_order(header: _Header, column: str | None) -> int:
@@ -586,15 +657,28 @@ def _write(session: Session, table: Table, header: _Header, rows: list[_Row], re
             if value is not None:
                 p[key] = value
     new_rows, upd_rows = [], []
+    moved: list[str] = []
     for code, p in profile.items():
         old = ref.existing.get(code)
         if old is None:
-            new_rows.append({"uscc": code, "name": p["name"], "town_id": p.get("town_id"),
-                             "park_id": p.get("park_id"), "industry_code": p.get("industry_code")})
+            town = p.get("town_id")
+            new_rows.append({"uscc": code, "name": p["name"], "town_id": town, "park_id": p.get("park_id"),
+                             "industry_code": p.get("industry_code"),
+                             "region_id": ref.town_region.get(town) if town is not None else _default_region(ref)})
         else:
             merged = {k: p.get(k, old[k]) for k in ("name", "town_id", "park_id", "industry_code")}
+            merged["region_id"] = (ref.town_region.get(merged["town_id"]) if merged["town_id"] is not None
+                                   else old["region_id"] or _default_region(ref))
             if any(merged[k] != old[k] for k in merged):
                 upd_rows.append({"id": old["id"], **merged})
+        county = (new_rows[-1] if old is None else merged)["region_id"]
+        division = ref.region_divisions.get(county)
+        if division and len(code) == 18 and code[2:8] != division:
+            moved.append(code)
+    if moved:
+        result.notes.append(Message(
+            "%(n)s 家企业统一社会信用代码中的登记地代码与所在县（市、区）的区划代码不同（企业可能已迁址），已按镇街道归属导入：%(codes)s",
+            n=len(moved), codes=_list(moved, 10)))
     result.enterprises_created, result.enterprises_updated = len(new_rows), len(upd_rows)
     ids = {code: old["id"] for code, old in ref.existing.items()}
     existing_years: dict[tuple[int, int], int] = {}
@@ -665,8 +749,11 @@ def _exemption(raw: Any) -> str | None:
     raise CellError(f"未知的免评原因 {text!r}", f"填写以下之一或留空：{known}")
 
 
-def export_enterprise_years(engine: Engine, year: int, path: str | os.PathLike[str], *, actor: str = "cli") -> int:
+def export_enterprise_years(engine: Engine, year: int, path: str | os.PathLike[str], *, actor: str = "cli",
+                            region: str | None = None) -> int:
     """Write one year's enterprise-years with the canonical columns (DESIGN §5 order), amounts in 万元.
+
+    region: the region whose firms are written (code, name or alias; default the root region).
 
     .csv is written as UTF-8 with BOM so Excel opens it; .xlsx through openpyxl. Returns rows written.
     The export of confidential figures is recorded in the audit log.
@@ -690,6 +777,8 @@ def export_enterprise_years(engine: Engine, year: int, path: str | os.PathLike[s
         .order_by(Enterprise.uscc)
     )
     with transaction(engine) as session:
+        scope = _region_scope(session, region)
+        q = q.where(in_region(scope.ids, scope.unplaced))
         records = [_export_row(dict(r._mapping), names) for r in session.execute(q)]
         if ext == ".csv":
             with p.open("w", encoding="utf-8-sig", newline="") as f:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import event, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from qunlian.platform.db import Base, _now
@@ -36,6 +37,9 @@ class Enterprise(Base):
     uscc: Mapped[str] = mapped_column(String(18), unique=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
     town_id: Mapped[int | None] = mapped_column(ForeignKey("towns.id"), index=True)
+    # the county (or city-level zone) the firm belongs to: its town's region, kept on the row so that
+    # a region scope is one indexed comparison; set by every writer from the town or the import's region
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)
     park_id: Mapped[int | None] = mapped_column(ForeignKey("parks.id"))
     industry_code: Mapped[str | None] = mapped_column(String(4), index=True)  # GB/T 4754-2017 小类
     # private | state | collective | foreign | hmt (港澳台) | joint
@@ -52,6 +56,17 @@ class Enterprise(Base):
     years: Mapped[list[EnterpriseYear]] = relationship(
         back_populates="enterprise", cascade="all, delete-orphan", order_by="EnterpriseYear.year"
     )
+
+
+@event.listens_for(Enterprise, "before_insert")
+@event.listens_for(Enterprise, "before_update")
+def _region_from_town(_mapper: Any, connection: Any, target: Enterprise) -> None:
+    """A firm written through the ORM with a town and no region takes its town's region (bulk writers
+    set region_id themselves)."""
+    if target.region_id is None and target.town_id is not None:
+        from qunlian.regions.models import Town
+
+        target.region_id = connection.scalar(select(Town.region_id).where(Town.id == target.town_id))
 
 
 class EnterpriseYear(Base):

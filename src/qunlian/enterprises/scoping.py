@@ -13,6 +13,10 @@ is not the protection. Out-of-scope firms are indistinguishable from missing one
 | chain      | firms linked to the user's chain node or any node below it             |
 | enterprise | the user's own firm                                                    |
 
+Every role is also held to the user's region (``Principal.region_ids``): a county analyst sees that
+county's firms, a city analyst every county of the city, a user of the installation's root region
+everything; a department's "all firms" grant means all firms of its region.
+
 Anything else (unknown role, a scoped role without its target, a disabled user) sees nothing.
 """
 
@@ -46,6 +50,12 @@ def enterprise_filter(user: ScopeHolder | None) -> ColumnElement[bool]:
     """WHERE clause on Enterprise restricting rows to what the user may see."""
     if user is None or getattr(user, "disabled", False):
         return false()
+    regions = getattr(user, "region_ids", None)
+    scope = _role_filter(user)
+    return scope if regions is None else in_region(regions) & scope
+
+
+def _role_filter(user: ScopeHolder) -> ColumnElement[bool]:
     role = user.role
     if role in CITY_WIDE:
         return true()
@@ -62,13 +72,22 @@ def enterprise_filter(user: ScopeHolder | None) -> ColumnElement[bool]:
 
 def enterprise_year_filter(user: ScopeHolder | None) -> ColumnElement[bool]:
     """WHERE clause on EnterpriseYear: only the figures of enterprises the user may see."""
-    if user is not None and not getattr(user, "disabled", False) and (
+    if user is not None and not getattr(user, "disabled", False) and getattr(user, "region_ids", None) is None and (
         user.role in CITY_WIDE or (user.role == "department" and ("all", None) in getattr(user, "grants", ()))
     ):
         return true()
     if user is not None and user.role == "enterprise" and user.enterprise_id is not None:
         return EnterpriseYear.enterprise_id == user.enterprise_id
     return EnterpriseYear.enterprise_id.in_(select(Enterprise.id).where(enterprise_filter(user)))
+
+
+def in_region(region_ids: set[int] | frozenset[int] | None, unplaced: bool = False) -> ColumnElement[bool]:
+    """WHERE clause on Enterprise: firms of these regions (None: every region); ``unplaced`` adds the
+    firms that have no region yet (they belong to the installation's root region)."""
+    if region_ids is None:
+        return true()
+    placed = Enterprise.region_id.in_(sorted(region_ids))
+    return or_(placed, Enterprise.region_id.is_(None)) if unplaced else placed
 
 
 def scoped_enterprises(user: ScopeHolder | None) -> Select:

@@ -27,6 +27,8 @@ class MuniRun(Base):
     method_sha256: Mapped[str] = mapped_column(String(64))  # of the canonical JSON of the preset
     method_snapshot: Mapped[dict[str, Any]] = mapped_column()  # the whole preset as evaluated
     year: Mapped[int] = mapped_column(Integer, index=True)  # data year evaluated
+    # the county evaluated (one county's method per run); its firms are the run's population
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)
     data_source: Mapped[str] = mapped_column(String(300))  # "store" or the input file name
     data_sha256: Mapped[str] = mapped_column(String(64))  # fingerprint of the input rows read
     data_rows: Mapped[int] = mapped_column(Integer)

@@ -16,7 +16,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from qunlian.per_mu.engine import CARRIED, Evaluation, EvaluationError, evaluate
@@ -55,8 +55,10 @@ def data_sha256(table: pa.Table) -> str:
 # --------------------------------------------------------------------------- reading the store
 
 
-def store_table(session: Session, years: list[int]) -> pa.Table:
-    """Canonical enterprise-year columns for ``years`` from the store, with negative-list events."""
+def store_table(session: Session, years: list[int], region_ids: frozenset[int] | None = None,
+                unplaced: bool = True) -> pa.Table:
+    """Canonical enterprise-year columns for ``years`` from the store (the firms of ``region_ids``, or
+    all), with negative-list events."""
     q = (
         select(Enterprise, EnterpriseYear, Town.name, Park.name)
         .join(EnterpriseYear, EnterpriseYear.enterprise_id == Enterprise.id)
@@ -64,6 +66,9 @@ def store_table(session: Session, years: list[int]) -> pa.Table:
         .outerjoin(Park, Park.id == Enterprise.park_id)
         .where(EnterpriseYear.year.in_(years))
     )
+    if region_ids is not None:
+        placed = Enterprise.region_id.in_(sorted(region_ids))
+        q = q.where(or_(placed, Enterprise.region_id.is_(None)) if unplaced else placed)
     events: dict[tuple[int, int], list[str]] = {}
     for ev in session.scalars(select(EnterpriseEvent)):
         events.setdefault((ev.enterprise_id, ev.occurred_on.year), []).append(ev.kind)
@@ -97,7 +102,7 @@ def store_table(session: Session, years: list[int]) -> pa.Table:
 
 
 def save_run(session: Session, ev: Evaluation, *, data_source: str, data_hash: str, data_rows: int, actor: str,
-             note: str = "", enterprise_ids: dict[str, int] | None = None) -> MuniRun:
+             note: str = "", enterprise_ids: dict[str, int] | None = None, region_id: int | None = None) -> MuniRun:
     m = ev.method
     res = ev.results
     evaluated = int(pc.sum(pc.is_null(res.column("excluded_reason")).cast(pa.int64())).as_py() or 0) if res.num_rows else 0
@@ -105,6 +110,7 @@ def save_run(session: Session, ev: Evaluation, *, data_source: str, data_hash: s
         method_id=m.id, method_family=m.method, method_version=m.version, method_sha256=method_sha256(m),
         method_snapshot=m.model_dump(mode="json"), year=ev.year, data_source=data_source[:300], data_sha256=data_hash,
         data_rows=data_rows, firms=res.num_rows, evaluated=evaluated, backend=ev.backend, created_by=actor, note=note,
+        region_id=region_id,
     )
     session.add(run)
     session.flush()
@@ -135,18 +141,33 @@ def save_run(session: Session, ev: Evaluation, *, data_source: str, data_hash: s
     return run
 
 
-def evaluate_store(engine: Engine, method_ref: str, year: int, actor: str = "cli", note: str = "") -> MuniRun:
-    """Evaluate the store's enterprise-years of ``year`` (and ``year − 1``) and save the run."""
+def evaluate_store(engine: Engine, method_ref: str, year: int, actor: str = "cli", note: str = "",
+                   region: str | None = None) -> MuniRun:
+    """Evaluate one county's enterprise-years of ``year`` (and ``year − 1``) and save the run.
+
+    region: the county (code, name or alias); default the installation's root region, which must then
+    be a county: a 亩均 method is one county's, so a city or province is evaluated county by county.
+    """
+    from qunlian.regions.service import RegionDataError, region_scope
+
     method = get_method(method_ref, year)
     with transaction(engine) as s:
-        table = store_table(s, [year - 1, year])
+        try:
+            scope = region_scope(s, region)
+        except RegionDataError as exc:
+            raise EvaluationError(exc.problems[0].message) from None
+        county = scope.region
+        if county is not None and county.level not in ("county", "zone"):
+            raise EvaluationError(f"{county.name}不是县（市、区）：亩均评价按县（市、区）分别进行，请用 --region 指定县（市、区）")
+        table = store_table(s, [year - 1, year], scope.ids, scope.unplaced)
         if not pc.any(pc.equal(table.column("year"), year)).as_py() if table.num_rows else True:
             raise EvaluationError(f"库中没有 {year} 年的企业数据：请先导入（qunlian import）")
         ids = {u: i for u, i, y in zip(table.column("uscc").to_pylist(), table.column("enterprise_id").to_pylist(),
                                         table.column("year").to_pylist()) if y == year}
         ev = evaluate(table, method, year, source="store")
         return save_run(s, ev, data_source="store", data_hash=data_sha256(table.drop_columns(["enterprise_id"])),
-                        data_rows=table.num_rows, actor=actor, note=note, enterprise_ids=ids)
+                        data_rows=table.num_rows, actor=actor, note=note, enterprise_ids=ids,
+                        region_id=county.id if county is not None else None)
 
 
 def get_run(session: Session, run_id: int) -> MuniRun:

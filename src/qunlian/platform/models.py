@@ -39,3 +39,12 @@ class AuditLog(Base):
     entity: Mapped[str] = mapped_column(String(60), default="")
     entity_id: Mapped[str] = mapped_column(String(80), default="")
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Setting(Base):
+    """One installation-wide setting kept in the store (e.g. the root region), so that every process
+    (the server, each CLI call) reads the same value."""
+
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[str] = mapped_column(String(400))

@@ -50,6 +50,10 @@ class Principal:
     disabled: bool = False
     # a department's grants in force, as (scope, target id): ("all", None), ("town", id), ("chain", id)
     grants: tuple[tuple[str, int | None], ...] = ()
+    # the user's region and every region below it; None for a user of the installation's root region,
+    # who sees every region (a city analyst sees its counties, a county analyst the county)
+    region_id: int | None = None
+    region_ids: frozenset[int] | None = None
 
     @property
     def city_wide(self) -> bool:

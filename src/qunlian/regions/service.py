@@ -1,7 +1,9 @@
-"""Towns as the pages show them, with the firms in scope counted (the regions capability's service)."""
+"""The regions capability's public face: the hierarchy (load, find, root, descendants, the listing
+contract of `qunlian regions list`) and towns as the pages show them, with the firms in scope counted."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -9,8 +11,25 @@ from sqlalchemy.orm import Session
 
 from qunlian.enterprises.models import Enterprise, EnterpriseYear
 from qunlian.enterprises.service import aggregate_years, enterprise_filter
+from qunlian.core.messages import N_, Message
 from qunlian.platform.permissions import ScopeHolder
-from qunlian.regions.models import Park, Town
+from qunlian.regions.hierarchy import (
+    RegionDataError,
+    ancestors,
+    descendants,
+    find_region,
+    load_hierarchy,
+    load_regions,
+    load_towns,
+    parse_hierarchy,
+    parse_town_file,
+    read_hierarchy,
+    read_town_file,
+    root_code,
+    root_region,
+    set_root,
+)
+from qunlian.regions.models import Park, Region, Town
 
 
 def town_options(session: Session) -> list[dict[str, str]]:
@@ -58,3 +77,93 @@ def town_detail(session: Session, user: ScopeHolder | None, code: str) -> dict[s
         "years": aggregate_years(rows),
     }
 
+
+
+def descendant_ids(session: Session, region_id: int) -> set[int]:
+    return descendants(session, region_id)
+
+
+@dataclass(frozen=True)
+class RegionScope:
+    """The firms a command reads: those of ``region`` and the regions below it.
+
+    ``ids`` None means every firm (a store whose hierarchy is not loaded yet). ``unplaced``: firms
+    without a region are counted too, because they belong to the installation's root region (a store
+    filled before regions existed, or a firm imported with no town into a single-county store).
+    """
+
+    region: Region | None
+    ids: frozenset[int] | None
+    unplaced: bool = True
+
+
+def region_scope(session: Session, key: str | None) -> RegionScope:
+    """The scope of `--region KEY` (default: the root region); RegionDataError names the choices."""
+    if key is None and session.scalar(select(Region.id).limit(1)) is None:
+        return RegionScope(None, None)
+    region = find_region(session, key or root_code(session))
+    if region is None:
+        shown = key or root_code(session)
+        raise RegionDataError.one(Message("没有地区 %(region)s", region=repr(shown)), key="--region",
+                                  fix=N_("用 `qunlian regions list` 查看地区代码；未初始化的库先运行 qunlian init"))
+    ids = frozenset(descendants(session, region.id))
+    root = find_region(session, root_code(session))
+    return RegionScope(region, ids, unplaced=root is not None and root.id in ids)
+
+
+def region_listing(session: Session) -> list[dict[str, Any]]:
+    """Every region and town, parents before children (the `qunlian regions list --format json` contract).
+
+    Keys: code (division code where known, else a stable code), name, level (province, city, county,
+    town or zone), parent (the parent's code, null at the top), division_code, aliases; towns also
+    carry slug (their code in URLs, e.g. danghu) and kind.
+    """
+    regions = list(session.scalars(select(Region).order_by(Region.seq, Region.id)))
+    by_id = {r.id: r for r in regions}
+    children: dict[int | None, list[Region]] = {}
+    for r in regions:
+        children.setdefault(r.parent_id if r.parent_id in by_id else None, []).append(r)
+    towns: dict[int | None, list[Town]] = {}
+    for t in session.scalars(select(Town).order_by(Town.seq, Town.code)):
+        towns.setdefault(t.region_id, []).append(t)
+    out: list[dict[str, Any]] = []
+
+    def walk(r: Region) -> None:
+        out.append({"code": r.code, "name": r.name, "level": r.level,
+                    "parent": by_id[r.parent_id].code if r.parent_id in by_id else None,
+                    "division_code": r.division_code, "aliases": list(r.aliases or [])})
+        for t in towns.get(r.id, ()):
+            out.append({"code": t.division_code or t.code, "name": t.name,
+                        "level": "zone" if t.kind == "开发区" else "town", "parent": r.code,
+                        "division_code": t.division_code, "aliases": list(t.aliases or []), "slug": t.code,
+                        "kind": t.kind})
+        for c in children.get(r.id, ()):
+            walk(c)
+
+    for top in children.get(None, ()):
+        walk(top)
+    return out
+
+
+__all__ = [
+    "RegionDataError",
+    "ancestors",
+    "descendant_ids",
+    "find_region",
+    "load_hierarchy",
+    "load_regions",
+    "load_towns",
+    "parse_hierarchy",
+    "parse_town_file",
+    "read_hierarchy",
+    "read_town_file",
+    "RegionScope",
+    "region_listing",
+    "region_scope",
+    "root_code",
+    "root_region",
+    "set_root",
+    "town_detail",
+    "town_options",
+    "towns_summary",
+]

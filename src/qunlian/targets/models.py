@@ -36,7 +36,8 @@ class Plan(Base):
     doc_number: Mapped[str | None] = mapped_column(String(80))  # 文号
     issued_on: Mapped[dt.date | None] = mapped_column(Date)
     level: Mapped[str] = mapped_column(String(20))  # province | city | county
-    region: Mapped[str] = mapped_column(String(40))  # 浙江省 | 嘉兴市 | 平湖市
+    region: Mapped[str] = mapped_column(String(40))  # 浙江省 | 嘉兴市 | 平湖市, as the plan file names it
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)
     start_year: Mapped[int] = mapped_column(Integer)
     end_year: Mapped[int] = mapped_column(Integer)
     source: Mapped[str] = mapped_column(Text)  # the seed document and section the data comes from

@@ -1,9 +1,11 @@
-"""Load the seeds' plan data (plans, targets, tasks, key projects), towns, parks and industry systems.
+"""Load the seeds' plan data (plans, targets, tasks, key projects) and industry systems.
 
-The YAML files under qunlian/targets/plans/data, qunlian/regions/data and qunlian/chains/data are
-package data, read through ``qunlian.platform.rules`` (strict YAML, strict schemas). Loading is
-idempotent: every row is found by its stable key (plan code, indicator code, town code, system+code,
-task/project seq) and updated in place, so running `qunlian init` twice leaves one copy.
+The YAML files under qunlian/targets/plans/data and qunlian/chains/data are package data, read
+through ``qunlian.platform.rules`` (strict YAML, strict schemas); the regions and their towns are
+the regions capability's (``qunlian.regions.service.load_regions``), loaded first. Every plan and
+system names its region, which must exist in the hierarchy. Loading is idempotent: every row is
+found by its stable key (plan code, indicator code, system+code, task/project seq) and updated in
+place, so running `qunlian init` twice leaves one copy.
 """
 
 from __future__ import annotations
@@ -26,19 +28,18 @@ from qunlian.targets.plans.schema import (
     IndicatorSpec,
     NodeSpec,
     PlanFile,
-    RegionFile,
     SystemFile,
     TargetSpec,
     parse_target_text,
 )
 from qunlian.platform.db import audit
 from qunlian.chains.models import ChainNode
-from qunlian.regions.models import Park, Town
+from qunlian.regions.models import Region, Town
+from qunlian.regions.service import descendant_ids, find_region, load_regions
 from qunlian.targets.models import Indicator, Plan, PlanTask, Project, Target
 
 M = TypeVar("M", bound=BaseModel)
 
-REGION_FILE = "pinghu.yaml"
 SYSTEM_FILES = ("system-4q8l.yaml", "system-1212.yaml")
 
 
@@ -54,10 +55,6 @@ class PlanDataError(rules.RulesError):
 
 def _plans_dir() -> Traversable:
     return resources.files("qunlian.targets.plans") / "data"
-
-
-def _region_dir() -> Traversable:
-    return resources.files("qunlian.regions") / "data"
 
 
 def _systems_dir() -> Traversable:
@@ -92,10 +89,6 @@ def read_plan_file(code: str) -> PlanFile:
         raise PlanDataError.one(Message("%(code)s 与文件名不同", code=repr(plan.code)), file=path.name, key="code",
                                 fix=f"把 code 改为 {code}，或把文件改名为 {plan.code}.yaml")
     return plan
-
-
-def read_region_file() -> RegionFile:
-    return _read(RegionFile, _region_dir() / REGION_FILE)
 
 
 def read_system_files() -> list[SystemFile]:
@@ -137,31 +130,13 @@ def _check_industry_codes(name: str, node: NodeSpec, where: str) -> None:
 # --------------------------------------------------------------------------- region and systems
 
 
-def load_region(session: Session) -> dict[str, int]:
-    spec = read_region_file()
-    towns = {t.code: t for t in session.scalars(select(Town))}
-    for t in spec.towns:
-        row = towns.get(t.code) or Town(code=t.code)
-        row.name, row.kind, row.division_code, row.aliases, row.seq = (
-            t.name,
-            t.kind,
-            t.division_code,
-            list(t.aliases),
-            t.seq,
-        )
-        if row.id is None:
-            session.add(row)
-            towns[t.code] = row
-    session.flush()
-    parks = {p.code: p for p in session.scalars(select(Park))}
-    for p in spec.parks:
-        row = parks.get(p.code) or Park(code=p.code)
-        row.name, row.kind = p.name, p.kind
-        row.town_id = towns[p.town].id if p.town else None
-        if row.id is None:
-            session.add(row)
-    session.flush()
-    return {"towns": len(spec.towns), "parks": len(spec.parks)}
+def _region_of(session: Session, name: str, file: str) -> Region:
+    """The region a plan or system file names; refused when the hierarchy does not hold it."""
+    region = find_region(session, name)
+    if region is None:
+        raise PlanDataError.one(Message("地区 %(name)s 不在地区层级中", name=repr(name)), file=file, key="region",
+                                fix=N_("写 regions/data/zhejiang.yaml 中某个地区的名称、别名或代码"))
+    return region
 
 
 def _upsert_node(
@@ -171,20 +146,21 @@ def _upsert_node(
     spec: NodeSpec,
     parent: ChainNode | None,
     seq: int,
+    region_id: int,
 ) -> int:
     row = existing.get((system, spec.code))
     if row is None:
         row = ChainNode(system=system, code=spec.code)
         session.add(row)
         existing[(system, spec.code)] = row
-    row.parent = parent
+    row.parent, row.region_id = parent, region_id
     row.level, row.name, row.kind, row.seq = spec.level, spec.name, spec.kind, seq
     row.industry_codes = list(spec.industry_codes)
     row.attributes = dict(spec.attributes)
     row.source = spec.source
     n = 1
     for i, child in enumerate(spec.children, 1):
-        n += _upsert_node(session, existing, system, child, row, i)
+        n += _upsert_node(session, existing, system, child, row, i, region_id)
     return n
 
 
@@ -195,8 +171,9 @@ def _existing_nodes(session: Session) -> dict[tuple[str, str], ChainNode]:
 def load_systems(session: Session) -> dict[str, int]:
     existing = _existing_nodes(session)
     counts = {}
-    for sf in read_system_files():
-        counts[sf.system] = _upsert_node(session, existing, sf.system, sf.root, None, 0)
+    for name, sf in zip(SYSTEM_FILES, read_system_files(), strict=True):
+        region = _region_of(session, sf.region, name)
+        counts[sf.system] = _upsert_node(session, existing, sf.system, sf.root, None, 0, region.id)
     session.flush()
     return counts
 
@@ -204,9 +181,10 @@ def load_systems(session: Session) -> dict[str, int]:
 # --------------------------------------------------------------------------- plans
 
 
-def _town_index(session: Session) -> dict[str, Town]:
+def _town_index(session: Session, region: Region) -> dict[str, Town]:
+    """The towns a plan of this region decomposes to (names and aliases): those within the region."""
     index: dict[str, Town] = {}
-    for t in session.scalars(select(Town)):
+    for t in session.scalars(select(Town).where(Town.region_id.in_(descendant_ids(session, region.id)))):
         index[t.name] = t
         for a in t.aliases or []:
             index[a] = t
@@ -242,13 +220,14 @@ def _cluster_indicator(c: ClusterSpec) -> dict[str, Any]:
     }
 
 
-def _upsert_plan(session: Session, spec: PlanFile) -> Plan:
+def _upsert_plan(session: Session, spec: PlanFile, region: Region) -> Plan:
     plan = session.scalar(select(Plan).where(Plan.code == spec.code))
     if plan is None:
         plan = Plan(code=spec.code)
         session.add(plan)
     plan.title, plan.issuer, plan.doc_number, plan.issued_on = spec.title, spec.issuer, spec.doc_number, spec.issued_on
     plan.level, plan.region, plan.start_year, plan.end_year = spec.level, spec.region, spec.start_year, spec.end_year
+    plan.region_id = region.id
     plan.source, plan.notes = spec.cite(), spec.notes
     session.flush()
     return plan
@@ -258,10 +237,15 @@ def load_plan(session: Session, code: str) -> Plan:
     """Load (or update in place) one shipped plan: its indicators, targets, tasks and projects."""
     spec = read_plan_file(code)
     name = f"{code}.yaml"
-    if not session.scalar(select(Town.id).limit(1)):
-        load_region(session)
-    towns = _town_index(session)
-    plan = _upsert_plan(session, spec)
+    if not session.scalar(select(Region.id).limit(1)):
+        load_regions(session)
+    region = _region_of(session, spec.region, name)
+    if region.level != spec.level:
+        raise PlanDataError.one(Message("层级 %(level)s 与地区 %(region)s 的层级 %(actual)s 不符", level=spec.level,
+                                        region=region.name, actual=region.level), file=name, key="level",
+                                fix=N_("level 写地区层级中该地区的层级"))
+    towns = _town_index(session, region)
+    plan = _upsert_plan(session, spec, region)
 
     ind_specs = list(spec.indicators)
     for c in spec.clusters:
@@ -302,7 +286,7 @@ def load_plan(session: Session, code: str) -> Plan:
                 if town is None:
                     raise PlanDataError.one(
                         N_("未知的镇(街道)"), file=name, key=f"indicators.{k}.town_targets.{year}.{town_name}",
-                        fix="镇(街道)名按 regions/data/pinghu.yaml 的 name 或 aliases 写",
+                        fix=Message("镇(街道)名按 %(region)s 的镇(街道)名称或别名写（regions/data）", region=region.name),
                     )
                 if t is not None:  # "-": no target for this town
                     wanted[(year, town.id)] = t
@@ -335,12 +319,12 @@ def load_plan(session: Session, code: str) -> Plan:
             row.source = f"{plan.source}；附件第 {ps.seq} 行"
 
     if spec.clusters:
-        _load_cluster_nodes(session, spec)
+        _load_cluster_nodes(session, spec, region.id)
     session.flush()
     return plan
 
 
-def _load_cluster_nodes(session: Session, spec: PlanFile) -> None:
+def _load_cluster_nodes(session: Session, spec: PlanFile, region_id: int) -> None:
     system = spec.cluster_system or spec.code
     existing = _existing_nodes(session)
     root = NodeSpec(
@@ -371,7 +355,7 @@ def _load_cluster_nodes(session: Session, spec: PlanFile) -> None:
             for c in spec.clusters
         ],
     )
-    _upsert_node(session, existing, system, root, None, 0)
+    _upsert_node(session, existing, system, root, None, 0, region_id)
 
 
 def load_reference_data(session: Session, actor: str = "system") -> str:
@@ -379,7 +363,7 @@ def load_reference_data(session: Session, actor: str = "system") -> str:
 
     Idempotent: a second run updates the same rows in place. The caller owns the transaction.
     """
-    region = load_region(session)
+    region = load_regions(session)
     systems = load_systems(session)
     plans = [load_plan(session, code) for code in plan_codes()]
     session.flush()
@@ -389,6 +373,7 @@ def load_reference_data(session: Session, actor: str = "system") -> str:
     n_proj = sum(len(session.scalars(select(Project.id).where(Project.plan_id == p.id)).all()) for p in plans)
     systems_text = ", ".join(f"{k} {v}" for k, v in systems.items())
     detail = {
+        "regions": region["regions"],
         "towns": region["towns"],
         "parks": region["parks"],
         "systems": systems,
@@ -417,6 +402,7 @@ def _target_dict(t: Target) -> dict[str, Any]:
 def plan_as_dict(session: Session, plan: Plan, with_items: bool = True) -> dict[str, Any]:
     """The plan as plain data (what `qunlian plans show --format json` prints)."""
     towns = {t.id: t for t in session.scalars(select(Town))}
+    regions = dict(session.execute(select(Region.id, Region.code)).tuples().all())
     indicators = []
     # tables keep their own 序号, so order by table first (附件1 before 附件3)
     for ind in sorted(plan.indicators, key=lambda i: (i.table, i.seq)):
@@ -454,6 +440,7 @@ def plan_as_dict(session: Session, plan: Plan, with_items: bool = True) -> dict[
         "issued_on": plan.issued_on.isoformat() if plan.issued_on else None,
         "level": plan.level,
         "region": plan.region,
+        "region_code": regions.get(plan.region_id),
         "period": {"start_year": plan.start_year, "end_year": plan.end_year},
         "source": plan.source,
         "notes": plan.notes,
@@ -493,7 +480,6 @@ __all__ = [
     "list_plan_files",
     "load_plan",
     "load_reference_data",
-    "load_region",
     "load_systems",
     "parse_file",
     "parse_target_text",

@@ -1,4 +1,4 @@
-"""Strict schemas of the shipped plan, region and industry-system YAML files.
+"""Strict schemas of the shipped plan and industry-system YAML files (regions and towns: qunlian.regions.hierarchy).
 
 Every model forbids unknown keys (DESIGN §4, ``qunlian.platform.rules.Strict``): a misspelt key is an
 error, never silently ignored. Every file cites its seed documents (``sources``, the shared ``Source``).
@@ -230,45 +230,6 @@ class PlanFile(Cited):
         return self
 
 
-class TownSpec(Strict):
-    code: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
-    name: str
-    kind: Literal["街道", "镇", "开发区"]
-    division_code: str | None = None
-    aliases: list[str] = Field(default_factory=list)
-    seq: int
-    source: str = ""
-
-
-class ParkSpec(Strict):
-    code: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
-    name: str
-    kind: Literal["开发区", "专业园", "小微园", "园区外"]
-    town: str | None = None  # town code, only where a seed says so
-    source: str = ""
-
-
-class RegionFile(Cited):
-    region: str
-    towns: list[TownSpec]
-    parks: list[ParkSpec] = Field(default_factory=list)
-
-    _sources_seeded = field_validator("sources")(_seeded)
-
-    @model_validator(mode="after")
-    def _refs(self) -> RegionFile:
-        _no_dupes("towns.code", [t.code for t in self.towns])
-        names = [t.name for t in self.towns] + [a for t in self.towns for a in t.aliases]
-        _no_dupes("towns.name/aliases", names)
-        _no_dupes("parks.code", [p.code for p in self.parks])
-        _no_dupes("parks.name", [p.name for p in self.parks])
-        codes = {t.code for t in self.towns}
-        for p in self.parks:
-            if p.town is not None and p.town not in codes:
-                raise ValueError(f"park {p.code}: unknown town code {p.town!r}")
-        return self
-
-
 class NodeSpec(Strict):
     code: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     name: str
@@ -288,6 +249,7 @@ class NodeSpec(Strict):
 
 class SystemFile(Cited):
     system: str
+    region: str  # the region whose system this is (name, alias or code in the region hierarchy)
     mapping_note: str = ""  # what the seeds do not say and qunlian decided
     root: NodeSpec
 
