@@ -1,4 +1,4 @@
-"""Regions: towns, development zones and parks."""
+"""Regions: the hierarchy (province → city → county, zones), towns, development zones and parks."""
 
 from qunlian.platform.registry import Capability, NavEntry
 
@@ -8,6 +8,7 @@ CAPABILITY = Capability(
     package="qunlian.regions",
     models="qunlian.regions.models",
     routers=("qunlian.regions.web:router",),
+    cli=("qunlian.regions.cli:register",),
     nav=(NavEntry("/towns", "镇街道", None, order=20),),
     docs="web.md",
 )
