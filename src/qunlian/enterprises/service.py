@@ -19,12 +19,13 @@ from qunlian.enterprises.scoping import (
     enterprise_filter,
     enterprise_year_filter,
     get_enterprise,
+    in_region,
     scoped_enterprises,
 )
 
 __all__ = [
     "FIGURES", "MAX_PAGE_SIZE", "SORTS", "EnterprisePage", "EnterpriseQuery", "YearAggregate", "aggregate_years",
-    "enterprise_filter", "enterprise_profile", "enterprise_row", "enterprise_year_filter", "get_enterprise",
+    "enterprise_filter", "enterprise_profile", "enterprise_row", "enterprise_year_filter", "get_enterprise", "in_region",
     "list_enterprises", "per_mu", "scale_counts", "scoped_enterprises", "scoped_years",
     "columns", "values",
 ]

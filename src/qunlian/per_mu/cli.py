@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from qunlian.platform.options import region_option
+
 muni = typer.Typer(help="亩均论英雄评价 / per-mu efficiency evaluation", no_args_is_help=True)
 
 
@@ -70,8 +72,9 @@ def evaluate_cmd(
     output: Path = typer.Option(None, "--output", "-o", help="独立模式：结果文件 csv / xlsx / parquet"),
     by: str = typer.Option("cli", "--by", help="操作人"),
     note: str = typer.Option("", "--note", help="备注"),
+    region: str | None = region_option(),
 ) -> None:
-    """评价：库中某年度的企业（保存为一次评价），或独立模式 --input/--output。"""
+    """评价：库中某年度某县（市、区）的企业（保存为一次评价），或独立模式 --input/--output。"""
     from qunlian.core.errors import QunlianError
 
     try:
@@ -84,7 +87,7 @@ def evaluate_cmd(
             raise typer.BadParameter("库模式需要 --year")
         from qunlian.per_mu.runs import evaluate_store
 
-        run = evaluate_store(_engine(), method, year, actor=by, note=note)
+        run = evaluate_store(_engine(), method, year, actor=by, note=note, region=region)
         typer.echo(f"评价 #{run.id}: {run.method_id} v{run.method_version}，{run.year} 年，企业 {run.firms} 家，"
                    f"参评 {run.evaluated} 家；数据指纹 {run.data_sha256[:12]}")
     except QunlianError as exc:
@@ -109,28 +112,34 @@ def _standalone(method_ref: str, year: int | None, input: Path, output: Path) ->
 
 
 @muni.command("runs")
-def runs_cmd(year: int = typer.Option(None, "--year", "-y")) -> None:
+def runs_cmd(year: int = typer.Option(None, "--year", "-y"), region: str | None = region_option()) -> None:
     """列出已保存的评价 / list stored runs."""
+    from qunlian.core.errors import QunlianError
     from qunlian.per_mu.runs import list_runs
     from qunlian.platform.db import session_factory
 
     with session_factory(_engine())() as s:
-        for r in list_runs(s, year):
+        try:
+            runs = list_runs(s, year, region)
+        except QunlianError as exc:
+            _fail(exc)
+        for r in runs:
             typer.echo(f"#{r.id:<5} {r.method_id:20} v{r.method_version:8} {r.year}  企业 {r.firms:>6}  参评 {r.evaluated:>6}  "
                        f"{r.created_by} {r.created_at:%Y-%m-%d %H:%M}  数据 {r.data_sha256[:12]}")
 
 
 @muni.command("export")
-def export_cmd(run: int = typer.Option(..., "--run"), output: Path = typer.Option(..., "--output", "-o")) -> None:
+def export_cmd(run: int = typer.Option(..., "--run"), output: Path = typer.Option(..., "--output", "-o"),
+               region: str | None = region_option()) -> None:
     """导出公示名单 (xlsx) 或结果表 (csv/parquet) / export a run."""
     from qunlian.per_mu.inputs import export_gongshi, output_table, write_table
-    from qunlian.per_mu.runs import get_run, run_method, run_results
+    from qunlian.per_mu.runs import get_run_in, run_method, run_results
     from qunlian.core.errors import QunlianError
     from qunlian.platform.db import session_factory
 
     try:
         with session_factory(_engine())() as s:
-            r = get_run(s, run)
+            r = get_run_in(s, run, region)
             m = run_method(r)
             res = run_results(s, run)
         if output.suffix.lower() == ".xlsx":
@@ -150,14 +159,16 @@ def adjust_cmd(
     by: str = typer.Option(..., "--by", help="操作人（必填）"),
     points: float = typer.Option(None, "--points", help="加减分，如 5 或 -3"),
     grade: str = typer.Option(None, "--grade", help="调整后的等级"),
+    region: str | None = region_option(),
 ) -> None:
     """人工调整：初评 → 加减分 → 调档后 / manual adjustment with reason and user."""
-    from qunlian.per_mu.runs import adjust
+    from qunlian.per_mu.runs import adjust, get_run_in
     from qunlian.core.errors import QunlianError
     from qunlian.platform.db import transaction
 
     try:
         with transaction(_engine()) as s:
+            get_run_in(s, run, region)
             a = adjust(s, run, uscc, reason=reason, actor=by, points=points, grade=grade)
             typer.echo(f"{uscc}: {a.grade_before} ({a.score_before:.2f}) → {a.grade_after} ({a.score_after:.2f})；理由：{a.reason}")
     except QunlianError as exc:
@@ -169,9 +180,10 @@ def simulate_cmd(
     run: int = typer.Option(..., "--run"),
     uscc: str = typer.Option(..., "--uscc"),
     set_: list[str] = typer.Option([], "--set", help="列=新值，如 tax_wan=500，可多次"),
+    region: str | None = region_option(),
 ) -> None:
     """绩效评价模拟器：改动一家企业的数据看得分与等级；各项达到上一等级的最小改动。"""
-    from qunlian.per_mu.runs import load_evaluation
+    from qunlian.per_mu.runs import get_run_in, load_evaluation
     from qunlian.per_mu.simulate import levers, simulate
     from qunlian.core.errors import QunlianError
     from qunlian.platform.db import session_factory
@@ -182,6 +194,7 @@ def simulate_cmd(
             k, _, v = kv.partition("=")
             changes[k.strip()] = float(v) if v.strip() else None
         with session_factory(_engine())() as s:
+            get_run_in(s, run, region)
             ev = load_evaluation(s, run)
         if changes:
             sim = simulate(ev, uscc, changes)
@@ -202,14 +215,16 @@ def warnings_cmd(
     margin: float = typer.Option(None, "--margin", help="距分数线的分差（默认取方法设定）"),
     ledger: bool = typer.Option(False, "--ledger", help="把 D 类与高耗低效企业列入整治台账"),
     by: str = typer.Option("cli", "--by"),
+    region: str | None = region_option(),
 ) -> None:
     """预警：等级下降、临界企业、列入整治。"""
-    from qunlian.per_mu.runs import run_warnings, update_ledger
+    from qunlian.per_mu.runs import get_run_in, run_warnings, update_ledger
     from qunlian.core.errors import QunlianError
     from qunlian.platform.db import transaction
 
     try:
         with transaction(_engine()) as s:
+            get_run_in(s, run, region)
             for w in run_warnings(s, run, margin):
                 typer.echo(f"[{w.kind}] {w.uscc} {w.name or ''} {w.town or ''}: {w.detail}")
             if ledger:
@@ -219,13 +234,18 @@ def warnings_cmd(
 
 
 @muni.command("ledger")
-def ledger_cmd(year: int = typer.Option(None, "--year", "-y")) -> None:
+def ledger_cmd(year: int = typer.Option(None, "--year", "-y"), region: str | None = region_option()) -> None:
     """整治台账：各镇街企业数、腾出用地（亩）、腾出能耗（万吨标准煤），对照 003 附件3 第 12–14 行目标。"""
+    from qunlian.core.errors import QunlianError
     from qunlian.per_mu.runs import ledger_summary
     from qunlian.platform.db import session_factory
 
     with session_factory(_engine())() as s:
-        for d in ledger_summary(s, year):
+        try:
+            summary = ledger_summary(s, year, region)
+        except QunlianError as exc:
+            _fail(exc)
+        for d in summary:
             t = lambda k: f"/{d[k]:g}" if k in d else ""  # noqa: E731
             typer.echo(f"{d['town'] or '（未知镇街）'}: 企业 {d['listed']}{t('target_firms')}（完成 {d['done']}），"
                        f"腾出用地 {d['land_freed_mu']:g}{t('target_land_mu')} 亩，"
@@ -237,17 +257,18 @@ def aggregates_cmd(
     run: int = typer.Option(..., "--run"),
     by: str = typer.Option("town", "--by", help="town|park|industry|industry2|chain|part"),
     system: str | None = typer.Option(None, "--system", help="--by chain 时只看一个产业体系，如 4q8l、1212"),
+    region: str | None = region_option(),
 ) -> None:
     """分组汇总：各等级企业数、用地、能耗与平均亩均效益（按产业链时取库中的企业—产业链关联）。"""
     from qunlian.per_mu.chains import chain_pairs
     from qunlian.per_mu.outputs import aggregates
-    from qunlian.per_mu.runs import get_run, run_method, run_results
+    from qunlian.per_mu.runs import get_run_in, run_method, run_results
     from qunlian.core.errors import QunlianError
     from qunlian.platform.db import session_factory
 
     try:
         with session_factory(_engine())() as s:
-            m = run_method(get_run(s, run))
+            m = run_method(get_run_in(s, run, region))
             results = run_results(s, run)
             chains = chain_pairs(s, results.column("uscc").to_pylist(), system) if by == "chain" else None
             if chains is not None and chains.num_rows == 0:

@@ -268,11 +268,39 @@ def load_evaluation(session: Session, run_id: int) -> Evaluation:
     return Evaluation(method=run_method(run), year=run.year, results=run_results(session, run_id), backend=run.backend)
 
 
-def list_runs(session: Session, year: int | None = None) -> list[MuniRun]:
-    q = select(MuniRun).order_by(MuniRun.id.desc())
+def _scope(session: Session, region: str | None) -> Any:
+    from qunlian.regions.service import RegionDataError, region_scope
+
+    try:
+        return region_scope(session, region)
+    except RegionDataError as exc:
+        raise EvaluationError(exc.problems[0].message) from None
+
+
+def _runs_in(scope: Any) -> Any:
+    """WHERE clause on MuniRun: runs of the scope's counties (runs with no region: the root's)."""
+    if scope.ids is None:
+        return MuniRun.id.is_not(None)
+    placed = MuniRun.region_id.in_(sorted(scope.ids))
+    return or_(placed, MuniRun.region_id.is_(None)) if scope.unplaced else placed
+
+
+def list_runs(session: Session, year: int | None = None, region: str | None = None) -> list[MuniRun]:
+    """Stored runs, newest first, of the region's counties (default the root region: all)."""
+    q = select(MuniRun).where(_runs_in(_scope(session, region))).order_by(MuniRun.id.desc())
     if year is not None:
         q = q.where(MuniRun.year == year)
     return list(session.scalars(q))
+
+
+def get_run_in(session: Session, run_id: int, region: str | None) -> MuniRun:
+    """A run, refused when it evaluated a county outside ``region`` (the CLI's --region)."""
+    run = get_run(session, run_id)
+    scope = _scope(session, region)
+    if session.scalar(select(MuniRun.id).where(MuniRun.id == run_id, _runs_in(scope))) is None:
+        where = scope.region.name if scope.region is not None else "?"
+        raise EvaluationError(f"评价 #{run_id} 不是{where}范围内的评价：用 --region 指定该评价所属的县（市、区）")
+    return run
 
 
 # --------------------------------------------------------------------------- manual adjustment
@@ -392,10 +420,14 @@ def record_remediation(session: Session, uscc: str, year: int, *, actor: str, st
 LEDGER_TARGETS = {"家": "firms", "亩": "land_mu", "万吨标准煤": "energy_10k_tce"}
 
 
-def ledger_summary(session: Session, year: int | None = None) -> list[dict[str, Any]]:
+def ledger_summary(session: Session, year: int | None = None, region: str | None = None) -> list[dict[str, Any]]:
     """Per town: firms on the ledger and done, land freed (亩), energy freed (万吨标准煤), against the
-    town targets of 003 附件3 rows 12–14 where the plan data is loaded."""
+    town targets of 003 附件3 rows 12–14 where the plan data is loaded. Only the ledger of the
+    region's counties (default the root region)."""
+    scope = _scope(session, region)
     q = select(MuniRemediation).where(MuniRemediation.status != "removed")
+    if scope.ids is not None:
+        q = q.where(or_(MuniRemediation.run_id.is_(None), MuniRemediation.run_id.in_(select(MuniRun.id).where(_runs_in(scope)))))
     if year is not None:
         q = q.where(MuniRemediation.year == year)
     rows: dict[str | None, dict[str, Any]] = {}

@@ -3,6 +3,11 @@
 Pure: takes plain rows (one per plan indicator), groups them by concept, and flags differences —
 different targets for the same year, a lower level that asks for less than the level above it
 (for a higher-is-better indicator), different units, or a different scope (工业 vs 制造业).
+
+Which plan is "above" which follows the region hierarchy, not the level text: each row carries its
+region's code and the codes of the regions above it (``region_code``, ``ancestors``), so a 平湖 plan
+is compared with 嘉兴's and the province's, never with a sibling county's. Rows without them (plain
+data given to the function) fall back to the level order.
 """
 
 from __future__ import annotations
@@ -20,6 +25,18 @@ def _f(x: float | None) -> str:
     if x is None:
         return "—"
     return f"{x:.4f}".rstrip("0").rstrip(".")
+
+
+def _above(upper: dict[str, Any], lower: dict[str, Any]) -> bool:
+    """Whether ``upper``'s plan is for a region above ``lower``'s (so lower's targets answer to it)."""
+    if "ancestors" in lower and upper.get("region_code"):
+        return upper["region_code"] in lower["ancestors"]
+    return LEVEL_ORDER.get(upper["level"], 9) < LEVEL_ORDER.get(lower["level"], 9)
+
+
+def _related(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    same = a.get("region_code") is not None and a.get("region_code") == b.get("region_code")
+    return same or _above(a, b) or _above(b, a)
 
 
 def align(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -42,20 +59,23 @@ def align(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for key, members in groups.items():
         if len({m["plan"] for m in members}) < 2:
             continue
-        members.sort(key=lambda m: (LEVEL_ORDER.get(m["level"], 9), m["plan"]))
+        members.sort(key=lambda m: (len(m.get("ancestors", ())) if "ancestors" in m else LEVEL_ORDER.get(m["level"], 9),
+                                    m["plan"]))
         flags: list[dict[str, Any]] = []
         years = sorted({y for m in members for y in m["targets"]})
         for y in years:
             have = [(m, m["targets"][y]) for m in members if y in m["targets"] and m["targets"][y].get("value") is not None]
-            values = {t["value"] for _, t in have}
-            if len(values) > 1:
-                desc = "，".join(f"{m['region']}《{m['plan_title']}》{t['text']}" for m, t in have)
+            # only plans on one line of the hierarchy can disagree: two sibling counties may differ
+            clashing = [(m, t) for m, t in have
+                        if any(t["value"] != t2["value"] and _related(m, m2) for m2, t2 in have)]
+            if clashing:
+                desc = "，".join(f"{m['region']}《{m['plan_title']}》{t['text']}" for m, t in clashing)
                 flags.append({"kind": "different_target", "year": y,
                               "message": f"{y} 年目标不一致：{desc}",
-                              "values": {m["plan"]: t["value"] for m, t in have}})
+                              "values": {m["plan"]: t["value"] for m, t in clashing}})
             for upper, tu in have:
                 for lower, tl in have:
-                    if LEVEL_ORDER.get(lower["level"], 9) <= LEVEL_ORDER.get(upper["level"], 9):
+                    if not _above(upper, lower):
                         continue
                     weaker = tl["value"] < tu["value"] if upper.get("direction", "higher") == "higher" \
                         else tl["value"] > tu["value"]

@@ -18,7 +18,7 @@ import hashlib
 from collections import defaultdict
 from typing import Any, Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.orm import Session
 
 from qunlian.targets.actuals import ActualInput, add_actuals
@@ -34,6 +34,9 @@ from qunlian.targets.concepts import concept_of
 from qunlian.core.units import UnitError
 from qunlian.chains.models import ChainNode, EnterpriseChainNode
 from qunlian.enterprises.models import Enterprise, EnterpriseYear
+from qunlian.enterprises.service import in_region
+from qunlian.regions.models import Region
+from qunlian.regions.service import region_scope
 from qunlian.targets.models import Indicator, Plan, Target
 
 DERIVED_SOURCE = "演示县企业数据（虚构）"
@@ -90,8 +93,8 @@ TOWN_DERIVABLE = {"tax-per-mu", "va-per-mu", "rd-intensity", "va-growth", "labou
                   "labour-productivity", "va-rate"}
 
 
-def _aggregates(session: Session, years: range) -> dict[tuple[int, int | None], Agg]:
-    """Sums over 规上 firms by (year, town_id), plus the city (town None)."""
+def _aggregates(session: Session, years: range, region: ColumnElement[bool]) -> dict[tuple[int, int | None], Agg]:
+    """Sums over the plan region's 规上 firms by (year, town_id), plus the region (town None)."""
     cols = {
         "tax": EnterpriseYear.tax_wan, "va": EnterpriseYear.value_added_wan, "land": EnterpriseYear.land_mu,
         "emp": EnterpriseYear.employees, "rd": EnterpriseYear.rd_wan, "main_rev": EnterpriseYear.main_revenue_wan,
@@ -100,7 +103,7 @@ def _aggregates(session: Session, years: range) -> dict[tuple[int, int | None], 
     base = (select(EnterpriseYear.year, Enterprise.town_id, *[func.sum(c) for c in cols.values()],
                    func.count(EnterpriseYear.id))
             .join(Enterprise, Enterprise.id == EnterpriseYear.enterprise_id)
-            .where(EnterpriseYear.above_scale.is_(True), EnterpriseYear.year.between(years.start, years.stop - 1))
+            .where(EnterpriseYear.above_scale.is_(True), EnterpriseYear.year.between(years.start, years.stop - 1), region)
             .group_by(EnterpriseYear.year, Enterprise.town_id))
     out: dict[tuple[int, int | None], Agg] = {}
     city: dict[int, Agg] = defaultdict(lambda: defaultdict(float))
@@ -120,12 +123,21 @@ def _aggregates(session: Session, years: range) -> dict[tuple[int, int | None], 
                .where(ChainNode.system == CLUSTER_SYSTEM).distinct())
     q = (select(EnterpriseYear.year, func.sum(EnterpriseYear.output_wan))
          .where(EnterpriseYear.above_scale.is_(True), EnterpriseYear.enterprise_id.in_(members),
+                EnterpriseYear.enterprise_id.in_(select(Enterprise.id).where(region)),
                 EnterpriseYear.year.between(years.start, years.stop - 1))
          .group_by(EnterpriseYear.year))
     for year, total in session.execute(q):
         if (year, None) in out and total:
             out[(year, None)]["cluster_output"] = float(total)
     return out
+
+
+def _plan_region(session: Session, plan: Any) -> ColumnElement[bool]:
+    """The firms a plan's figures come from: those of its region (and, for the root's plans, the unplaced)."""
+    if plan.region_id is None:
+        return true()
+    scope = region_scope(session, str(session.get(Region, plan.region_id).code))
+    return in_region(scope.ids, scope.unplaced)
 
 
 def _noise(*key: Any) -> float:
@@ -157,7 +169,7 @@ def derive_demo_actuals(session: Session, plan_code: str, invent: bool = True) -
     plan = get_plan(session, plan_code)
     inds = indicators_of(session, plan)
     lo, hi = plan_years(plan, inds)
-    aggs = _aggregates(session, range(lo - 1, hi + 1))
+    aggs = _aggregates(session, range(lo - 1, hi + 1), _plan_region(session, plan))
     data_years = sorted({y for (y, t) in aggs if t is None and lo <= y <= hi})
     towns = plan_towns(session, plan)
     out: list[dict[str, Any]] = []

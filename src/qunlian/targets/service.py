@@ -29,7 +29,8 @@ from qunlian.targets.reconcile import rank_towns, reconcile, rollup
 from qunlian.targets.status import Observation, Series, TargetPoint, evaluate
 from qunlian.core.periods import Period
 from qunlian.enterprises.models import Enterprise, EnterpriseYear
-from qunlian.regions.models import Town
+from qunlian.regions.models import Region, Town
+from qunlian.regions.service import ancestors
 from qunlian.targets.models import Actual, Indicator, Plan, Target
 
 
@@ -231,12 +232,14 @@ def alignment(session: Session, plans: list[str] | None = None) -> list[dict[str
         q = q.where(Plan.code.in_(plans))
     rows = []
     for plan in session.scalars(q):
+        lineage = [r.code for r in ancestors(session, plan.region_id)] if plan.region_id else []
+        where = {"region_code": lineage[0], "ancestors": lineage[1:]} if lineage else {}
         for ind in indicators_of(session, plan):
             tg = session.scalars(select(Target).where(Target.indicator_id == ind.id, Target.town_id.is_(None))
                                  .order_by(Target.year)).all()
             if not tg:
                 continue
-            rows.append({"plan": plan.code, "plan_title": plan.title, "level": plan.level, "region": plan.region,
+            rows.append({**where, "plan": plan.code, "plan_title": plan.title, "level": plan.level, "region": plan.region,
                          "indicator": ind.name, "code": ind.code, "unit": ind.unit, "direction": ind.direction,
                          "baseline_year": ind.baseline_year, "baseline_value": ind.baseline_value,
                          "targets": {t.year: {"value": t.value, "text": t.text, "kind": t.kind} for t in tg}})
