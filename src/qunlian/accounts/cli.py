@@ -34,6 +34,8 @@ def users_add(
     uscc: str | None = typer.Option(None, "--uscc", help="角色 enterprise：企业统一社会信用代码"),
     department: str | None = typer.Option(None, "--department", help="角色 department：部门名称"),
     display_name: str = typer.Option("", "--display-name", help="显示名"),
+    region: str | None = typer.Option(None, "--region", metavar="CODE",
+                                      help="角色 admin/analyst/department：所属地区代码（默认本安装的根地区，看全部）"),
 ) -> None:
     """新增用户 / add a user with a role and its scope."""
     from qunlian.accounts.service import AccountError, add_user, describe_scope
@@ -42,7 +44,8 @@ def users_add(
     try:
         with transaction(_engine()) as session:
             user = add_user(session, username=username, password=password, role=role, town=town, chain=chain,
-                            uscc=uscc, department=department, display_name=display_name, actor="cli")
+                            uscc=uscc, department=department, display_name=display_name, region=region,
+                            actor="cli")
             scope = describe_scope(session, user)
     except AccountError as exc:
         _fail(explain(exc))

@@ -285,12 +285,31 @@ def _runs_in(scope: Any) -> Any:
     return or_(placed, MuniRun.region_id.is_(None)) if scope.unplaced else placed
 
 
-def list_runs(session: Session, year: int | None = None, region: str | None = None) -> list[MuniRun]:
-    """Stored runs, newest first, of the region's counties (default the root region: all)."""
+def list_runs(session: Session, year: int | None = None, region: str | None = None,
+              within: frozenset[int] | None = None) -> list[MuniRun]:
+    """Stored runs, newest first, of the region's counties (default the root region: all); ``within``:
+    only runs of these regions (a principal's ``region_ids``; None: no further limit)."""
     q = select(MuniRun).where(_runs_in(_scope(session, region))).order_by(MuniRun.id.desc())
+    if within is not None:
+        q = q.where(MuniRun.region_id.in_(sorted(within)))
     if year is not None:
         q = q.where(MuniRun.year == year)
     return list(session.scalars(q))
+
+
+def run_visible(run: MuniRun, within: frozenset[int] | None) -> bool:
+    """Whether a run evaluated a county inside ``within`` (a principal's region_ids; None: every run)."""
+    return within is None or run.region_id in within
+
+
+def latest_run_ids(session: Session, within: frozenset[int] | None = None, year: int | None = None) -> list[int]:
+    """The newest run of each county (of ``year`` if given): a city's view adds its counties' latest runs."""
+    q = select(func.max(MuniRun.id)).group_by(MuniRun.region_id)
+    if within is not None:
+        q = q.where(MuniRun.region_id.in_(sorted(within)))
+    if year is not None:
+        q = q.where(MuniRun.year == year)
+    return sorted(session.scalars(q))
 
 
 def get_run_in(session: Session, run_id: int, region: str | None) -> MuniRun:
@@ -360,7 +379,8 @@ def adjust(session: Session, run_id: int, uscc: str, *, reason: str, actor: str,
 
 
 def previous_run(session: Session, run: MuniRun) -> MuniRun | None:
-    q = (select(MuniRun).where(MuniRun.method_family == run.method_family, MuniRun.year == run.year - 1)
+    same_county = MuniRun.region_id.is_(None) if run.region_id is None else MuniRun.region_id == run.region_id
+    q = (select(MuniRun).where(MuniRun.method_family == run.method_family, MuniRun.year == run.year - 1, same_county)
          .order_by(MuniRun.id.desc()))
     return session.scalars(q).first()
 

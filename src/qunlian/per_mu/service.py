@@ -24,7 +24,9 @@ from qunlian.per_mu.runs import (
     final_of,
     latest_adjustments,
     ledger_summary,
+    latest_run_ids,
     list_runs,
+    run_visible,
     run_results,
     run_warnings,
     update_ledger,
@@ -33,7 +35,7 @@ from qunlian.platform.permissions import Principal
 from qunlian.regions.models import Town
 
 __all__ = [  # besides the functions below, what other capabilities may call
-    "evaluate_store", "latest_adjustments", "ledger_summary", "list_runs", "run_results", "update_ledger",
+    "evaluate_store", "latest_adjustments", "ledger_summary", "latest_run_ids", "list_runs", "run_results", "run_visible", "update_ledger",
 ]
 
 
@@ -89,37 +91,41 @@ def firm_history(session: Session, uscc: str) -> list[dict[str, Any]]:
 
 
 def class_mix_in_scope(session: Session, user: Any) -> dict[str, Any] | None:
-    """The class mix (A/B/C/D …) after adjustment (调档后) of the latest run, counting only firms
-    the user may see; None when there is no run. Two narrow queries: the initial classes, then the
-    latest adjustment of each adjusted firm."""
-    runs = list_runs(session)
-    if not runs:
+    """The class mix (A/B/C/D …) after adjustment (调档后) of the latest run of each county in the
+    user's region, counting only firms the user may see; None when there is no run. Per run two
+    narrow queries: the initial classes, then the latest adjustment of each adjusted firm."""
+    run_ids = latest_run_ids(session, getattr(user, "region_ids", None))
+    if not run_ids:
         return None
-    run = runs[0]
+    runs = [session.get(MuniRun, i) for i in run_ids]
     visible = select(Enterprise.id).where(enterprise_filter(user))
-    rows = session.scalars(
-        select(MuniResult).where(MuniResult.run_id == run.id, MuniResult.enterprise_id.in_(visible))
-    ).all()
-    adjusted = latest_adjustments(session, run.id)
     counts: dict[str, int] = defaultdict(int)
-    for res in rows:
-        _score, final = final_of(res, adjusted.get(res.uscc))
-        if final:
-            counts[final] += 1
-    return {"run_id": run.id, "year": run.year, "method": run.method_id,
+    for run in runs:
+        rows = session.scalars(
+            select(MuniResult).where(MuniResult.run_id == run.id, MuniResult.enterprise_id.in_(visible))
+        ).all()
+        adjusted = latest_adjustments(session, run.id)
+        for res in rows:
+            _score, final = final_of(res, adjusted.get(res.uscc))
+            if final:
+                counts[final] += 1
+    newest = max(runs, key=lambda r: r.id)
+    return {"run_id": newest.id, "year": newest.year, "method": "、".join(sorted({r.method_id for r in runs})),
             "grades": dict(sorted(counts.items())), "evaluated": sum(counts.values())}
 
 
 def final_grade_usccs(session: Session, year: int | None, grade: str) -> Select:
     """SELECT of the USCCs whose final class (the ``final_of`` rule: the latest adjustment's, else the
-    initial class) is ``grade`` in the newest run of ``year`` (no run that year → no rows)."""
-    run_id = session.scalar(select(func.max(MuniRun.id)).where(MuniRun.year == year)) if year is not None else None
-    if run_id is None:
+    initial class) is ``grade`` in the newest run of ``year`` of each county (no run that year → no rows)."""
+    run_ids = latest_run_ids(session, year=year) if year is not None else []
+    if not run_ids:
         return select(MuniResult.uscc).where(false())
-    latest = select(func.max(MuniAdjustment.id)).where(MuniAdjustment.run_id == run_id).group_by(MuniAdjustment.uscc)
-    adj = select(MuniAdjustment.uscc, MuniAdjustment.grade_after).where(MuniAdjustment.id.in_(latest)).subquery()
+    latest = (select(func.max(MuniAdjustment.id)).where(MuniAdjustment.run_id.in_(run_ids))
+              .group_by(MuniAdjustment.run_id, MuniAdjustment.uscc))
+    adj = select(MuniAdjustment.run_id, MuniAdjustment.uscc, MuniAdjustment.grade_after).where(
+        MuniAdjustment.id.in_(latest)).subquery()
     return (
         select(MuniResult.uscc)
-        .outerjoin(adj, adj.c.uscc == MuniResult.uscc)
-        .where(MuniResult.run_id == run_id, func.coalesce(adj.c.grade_after, MuniResult.grade) == grade)
+        .outerjoin(adj, (adj.c.uscc == MuniResult.uscc) & (adj.c.run_id == MuniResult.run_id))
+        .where(MuniResult.run_id.in_(run_ids), func.coalesce(adj.c.grade_after, MuniResult.grade) == grade)
     )

@@ -30,6 +30,7 @@ from qunlian.per_mu.outputs import aggregates, measures
 from qunlian.per_mu.runs import (
     adjust,
     list_runs,
+    run_visible,
     load_evaluation,
     run_method,
 )
@@ -60,9 +61,9 @@ SIM_FIELDS = dict(columns.headings((
 LEVER_LABELS = {k: SIM_FIELDS[col] for k, (col, _d, _l) in LEVERS.items()}
 
 
-def _run_or_404(db: Session, run_id: int) -> MuniRun:
+def _run_or_404(db: Session, run_id: int, user: Principal) -> MuniRun:
     run = db.get(MuniRun, run_id)
-    if run is None:
+    if run is None or not run_visible(run, user.region_ids):  # another county's run: as missing
         raise HTTPException(404)
     return run
 
@@ -95,7 +96,7 @@ def runs_page(request: Request, db: Session = Depends(get_db), user: Principal =
         return RedirectResponse(f"/enterprises/{ent.uscc}#muni", status_code=303)
     _page_user(user)
     runs = []
-    for run in list_runs(db):
+    for run in list_runs(db, within=user.region_ids):
         snap = run.method_snapshot or {}
         runs.append({"id": run.id, "method_id": run.method_id, "method_version": run.method_version,
                      "title": snap.get("title", run.method_id), "year": run.year, "firms": run.firms,
@@ -136,7 +137,7 @@ def _results_ctx(rows: list[dict[str, Any]], method: Method, params: dict[str, A
 
 def _run_page(request: Request, db: Session, user: Principal, run_id: int, params: dict[str, Any],
               error: str | None = None, status_code: int = 200):
-    run = _run_or_404(db, run_id)
+    run = _run_or_404(db, run_id, user)
     method = run_method(run)
     table = scoped_results(db, user, run_id)
     rows = table.to_pylist()
@@ -191,7 +192,7 @@ def run_page(request: Request, run_id: int, params: dict[str, Any] = Depends(res
 def run_export(run_id: int, db: Session = Depends(get_db), user: Principal = Depends(require_user)):
     """The engine's 公示 list (one sheet per part, then the firms not evaluated), of the user's firms only."""
     _page_user(user)
-    run = _run_or_404(db, run_id)
+    run = _run_or_404(db, run_id, user)
     method = run_method(run)
     table = scoped_results(db, user, run_id)
     with tempfile.TemporaryDirectory() as tmp:
@@ -220,7 +221,7 @@ def run_adjust(
     _page_user(user)
     if not can(user, "per_mu.adjust"):
         raise HTTPException(403, detail="forbidden")
-    _run_or_404(db, run_id)
+    _run_or_404(db, run_id, user)
     uscc = uscc.strip().upper()
     params = _result_params(None, None, None, uscc, "rank", False, 1)
     _ = i18n.translator(lang_of(request))
@@ -443,9 +444,9 @@ class ResultPage(BaseModel):
     page_size: int
 
 
-def _api_run(db: Session, run_id: int) -> MuniRun:
+def _api_run(db: Session, run_id: int, user: Principal) -> MuniRun:
     run = db.get(MuniRun, run_id)
-    if run is None:
+    if run is None or not run_visible(run, user.region_ids):
         raise HTTPException(404, detail="not found")
     return run
 
@@ -461,14 +462,14 @@ def _run_item(run: MuniRun, user: Principal) -> dict[str, Any]:
 @router.get("/api/muni/runs", response_model=list[RunItem], tags=["muni"], summary="亩均评价列表 / 亩均 evaluation runs")
 def api_runs(year: int | None = Query(None, ge=1900, le=2200), db: Session = Depends(get_db),
              user: Principal = Depends(api_user)) -> list[RunItem]:
-    return [RunItem(**_run_item(r, user)) for r in list_runs(db, year)]
+    return [RunItem(**_run_item(r, user)) for r in list_runs(db, year, within=user.region_ids)]
 
 
 @router.get("/api/muni/runs/{run_id}", response_model=RunDetail, tags=["muni"],
             summary="一次评价：概要与分类构成 / one run: summary and class mix",
             responses={404: {"description": "no such run"}})
 def api_run(run_id: int, db: Session = Depends(get_db), user: Principal = Depends(api_user)) -> RunDetail:
-    run = _api_run(db, run_id)
+    run = _api_run(db, run_id, user)
     method = run_method(run)
     rows = scoped_results(db, user, run_id).to_pylist()
     return RunDetail(**_run_item(run, user), scope="city" if user.city_wide else "scoped",
@@ -491,7 +492,7 @@ def api_results(
     db: Session = Depends(get_db),
     user: Principal = Depends(api_user),
 ) -> ResultPage:
-    run = _api_run(db, run_id)
+    run = _api_run(db, run_id, user)
     method = run_method(run)
     rows = scoped_results(db, user, run_id).to_pylist()
     chosen = views.sort_results(views.filter_results(rows, town=town, part=part, grade=grade, q=q), sort, desc, method)

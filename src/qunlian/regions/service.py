@@ -32,15 +32,22 @@ from qunlian.regions.hierarchy import (
 from qunlian.regions.models import Park, Region, Town
 
 
-def town_options(session: Session) -> list[dict[str, str]]:
-    """Every town (names are public) as a list filter: code and name, in the plan's order. The list
-    page needs no per-town counts, so none are computed."""
-    return [{"code": c, "name": n} for c, n in session.execute(select(Town.code, Town.name).order_by(Town.seq, Town.code))]
+def _towns_in(user: ScopeHolder | None) -> Any:
+    """WHERE clause on Town: the towns of the user's region (a user of the root region: all towns)."""
+    ids = getattr(user, "region_ids", None)
+    return Town.id.is_not(None) if ids is None else Town.region_id.in_(sorted(ids))
+
+
+def town_options(session: Session, user: ScopeHolder | None = None) -> list[dict[str, str]]:
+    """The towns of the user's region (names are public) as a list filter: code and name, in the
+    plan's order. The list page needs no per-town counts, so none are computed."""
+    q = select(Town.code, Town.name).where(_towns_in(user)).order_by(Town.region_id, Town.seq, Town.code)
+    return [{"code": c, "name": n} for c, n in session.execute(q)]
 
 
 
 def towns_summary(session: Session, user: ScopeHolder | None) -> list[dict[str, Any]]:
-    """Every town (names are public) with the number of firms the user may see in it."""
+    """The towns of the user's region (names are public) with the number of firms the user may see in it."""
     firms = (
         select(Enterprise.town_id, func.count().label("n"))
         .where(enterprise_filter(user))
@@ -50,14 +57,15 @@ def towns_summary(session: Session, user: ScopeHolder | None) -> list[dict[str, 
     return [
         {"code": t.code, "name": t.name, "kind": t.kind, "division_code": t.division_code, "firms": n or 0}
         for t, n in session.execute(
-            select(Town, firms.c.n).outerjoin(firms, firms.c.town_id == Town.id).order_by(Town.seq, Town.code)
+            select(Town, firms.c.n).outerjoin(firms, firms.c.town_id == Town.id).where(_towns_in(user))
+            .order_by(Town.region_id, Town.seq, Town.code)
         )
     ]
 
 
 def town_detail(session: Session, user: ScopeHolder | None, code: str) -> dict[str, Any] | None:
-    town = session.scalars(select(Town).where(Town.code == code)).first()
-    if town is None:
+    town = session.scalars(select(Town).where(Town.code == code, _towns_in(user))).first()
+    if town is None:  # missing, or in another county: the same 404
         return None
     rows = session.execute(
         select(
