@@ -402,7 +402,7 @@ def _target_dict(t: Target) -> dict[str, Any]:
 def plan_as_dict(session: Session, plan: Plan, with_items: bool = True) -> dict[str, Any]:
     """The plan as plain data (what `qunlian plans show --format json` prints)."""
     towns = {t.id: t for t in session.scalars(select(Town))}
-    regions = dict(session.execute(select(Region.id, Region.code)).tuples().all())
+    regions = dict(session.execute(select(Region.id, Region.code)).all())
     indicators = []
     # tables keep their own 序号, so order by table first (附件1 before 附件3)
     for ind in sorted(plan.indicators, key=lambda i: (i.table, i.seq)):
