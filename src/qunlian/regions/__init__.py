@@ -10,5 +10,5 @@ CAPABILITY = Capability(
     routers=("qunlian.regions.web:router",),
     cli=("qunlian.regions.cli:register",),
     nav=(NavEntry("/towns", "镇街道", None, order=20),),
-    docs="web.md",
+    docs="regions.md",
 )
