@@ -275,8 +275,7 @@ def create_demo_users(session: Session, password: str | None = None, actor: str 
         user.town_id = scope.get("town_id")
         user.chain_node_id = scope.get("chain_node_id")
         user.enterprise_id = scope.get("enterprise_id")
-        user.region_id = scope.get("region_id")
-        user.region_id = user.region_id or _scope_region(session, user)
+        user.region_id = _scope_region(session, user)  # admin, analyst, department: the root region
         session.flush()
         where = describe_scope(session, user)
         if role == "department" and chain_node is not None:
