@@ -100,10 +100,8 @@ class ParkSpec(rules.Strict):
     source: str = ""
 
 
-class TownFile(rules.Cited):
-    region: str  # the county (or zone) the towns belong to: its name, an alias or its code
-    towns: list[TownSpec]
-    parks: list[ParkSpec] = Field(default_factory=list)
+class SeededFile(rules.Cited):
+    """A region data file whose every source names its seed file or says in a note where it comes from."""
 
     @field_validator("sources")
     @classmethod
@@ -112,6 +110,12 @@ class TownFile(rules.Cited):
         if unseeded:
             raise ValueError(f"every source needs seed (the file under shared/seeds) or a note: {', '.join(unseeded)}")
         return sources
+
+
+class TownFile(SeededFile):
+    region: str  # the county (or zone) the towns belong to: its name, an alias or its code
+    towns: list[TownSpec]
+    parks: list[ParkSpec] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _refs(self) -> TownFile:
@@ -209,13 +213,17 @@ def load_towns(session: Session, spec: TownFile, name: str) -> dict[str, int]:
 
 
 def load_regions(session: Session) -> dict[str, int]:
-    """The hierarchy and every shipped county's towns (what `qunlian init` loads)."""
+    """The hierarchy, every shipped county's towns and its departments (what `qunlian init` loads)."""
+    # imported here: departments.py imports this module
+    from qunlian.regions.departments import load_all_departments
+
     n = load_hierarchy(session)
     counts = {"regions": n, "towns": 0, "parks": 0}
     for name in TOWN_FILES:
         got = load_towns(session, read_town_file(name), name)
         counts["towns"] += got["towns"]
         counts["parks"] += got["parks"]
+    counts["departments"] = load_all_departments(session)
     return counts
 
 

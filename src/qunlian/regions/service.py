@@ -1,5 +1,6 @@
 """The regions capability's public face: the hierarchy (load, find, root, descendants, the listing
-contract of `qunlian regions list`) and towns as the pages show them, with the firms in scope counted."""
+contract of `qunlian regions list`), towns as the pages show them, with the firms in scope counted, and
+each region's departments and people (``qunlian.regions.departments``)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,28 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from qunlian.core.messages import N_, Message
 from qunlian.enterprises.models import Enterprise, EnterpriseYear
 from qunlian.enterprises.service import aggregate_years, enterprise_filter
-from qunlian.core.messages import N_, Message
 from qunlian.platform.permissions import ScopeHolder
+from qunlian.regions.departments import (
+    DEPARTMENT_FILES,
+    add_person,
+    find_department,
+    list_departments,
+    list_people,
+    load_all_departments,
+    load_departments,
+    parse_department_file,
+    read_department_file,
+    unresolved_units,
+)
 from qunlian.regions.hierarchy import (
+    ParkSpec,
     RegionDataError,
+    RegionSpec,
+    TownFile,
+    TownSpec,
     ancestors,
     descendants,
     find_region,
@@ -154,18 +171,32 @@ def region_listing(session: Session) -> list[dict[str, Any]]:
 
 
 __all__ = [
+    "DEPARTMENT_FILES",
+    "ParkSpec",
+    "RegionSpec",
+    "TownFile",
+    "TownSpec",
     "RegionDataError",
+    "RegionScope",
+    "add_person",
     "ancestors",
     "descendant_ids",
+    "descendants",
+    "find_department",
     "find_region",
+    "list_departments",
+    "list_people",
+    "load_all_departments",
+    "load_departments",
     "load_hierarchy",
     "load_regions",
     "load_towns",
+    "parse_department_file",
     "parse_hierarchy",
     "parse_town_file",
+    "read_department_file",
     "read_hierarchy",
     "read_town_file",
-    "RegionScope",
     "region_listing",
     "region_scope",
     "root_code",
@@ -174,4 +205,5 @@ __all__ = [
     "town_detail",
     "town_options",
     "towns_summary",
+    "unresolved_units",
 ]
