@@ -4,6 +4,7 @@
 #   QUNLIAN_DATA_DIR      where the SQLite store lives (default: ./var in this checkout)
 #   QUNLIAN_DATABASE_URL  use PostgreSQL instead, e.g. postgresql+psycopg://user@host/db
 #   REGENERATE_DEMO=1     rebuild the demo county even if the store already has firms
+#   DEMO_CITY=1           the 嘉兴-level demo instead: 平湖 and the invented 秀水县（演示）, root 嘉兴
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export QUNLIAN_DATA_DIR=${QUNLIAN_DATA_DIR:-$PWD/var}
@@ -12,10 +13,12 @@ bash scripts/setup.sh
 Q=.venv/bin/qunlian
 
 $Q init
+DEMO_ARGS=()
+[[ "${DEMO_CITY:-0}" == 1 ]] && DEMO_ARGS+=(--city)
 if [[ "${REGENERATE_DEMO:-0}" == 1 ]]; then
-  $Q demo
+  $Q demo "${DEMO_ARGS[@]}"
 else
-  $Q demo --if-empty   # keeps a store that already holds firms (yours or an earlier demo)
+  $Q demo --if-empty "${DEMO_ARGS[@]}"   # keeps a store that already holds firms (yours or an earlier demo)
 fi
 echo
 echo "==> 打开 / open  http://${HOST:-127.0.0.1}:${PORT:-8000}/"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qunlian.accounts.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
@@ -52,12 +53,9 @@ def find_town(session: Session, ref: str) -> Town:
 
 def find_chain_node(session: Session, ref: str) -> ChainNode:
     """A chain node by "system:code", by code, or by name; ambiguous references are refused."""
-    ref = ref.strip()
-    if ":" in ref:
-        system, code = ref.split(":", 1)
-        matches = list(session.scalars(select(ChainNode).where(ChainNode.system == system, ChainNode.code == code)))
-    else:
-        matches = list(session.scalars(select(ChainNode).where(or_(ChainNode.code == ref, ChainNode.name == ref))))
+    from qunlian.chains.service import chain_matches
+
+    matches = chain_matches(session, ref)
     if len(matches) == 1:
         return matches[0]
     if len(matches) > 1:
@@ -221,13 +219,17 @@ def user_count(session: Session) -> int:
 DEMO_PREFIX = "demo-"
 
 
-def create_demo_users(session: Session, password: str | None = None, actor: str = "demo") -> list[dict[str, Any]]:
+def create_demo_users(
+    session: Session, password: str | None = None, actor: str = "demo", counties: Sequence[str] = ()
+) -> list[dict[str, Any]]:
     """One user per role of DESIGN §2, scoped to real rows of the store; returns their logins.
 
     Scope targets: the town with most enterprises, the 4q8l chain with most linked enterprises and
     the first enterprise (by USCC) with yearly figures in that town. A role whose target is missing
     (e.g. no chain system loaded yet) is skipped. Existing demo users are reset (new password, new
     scope), so running it twice gives working logins. Passwords are random unless one is given.
+    counties (region codes, the city demo): besides, per county an analyst of the county
+    (demo-analyst-330482, demo-analyst-xiushui) and a user of its busiest town (demo-town-…).
     """
     town = session.execute(
         select(Town)
@@ -259,9 +261,22 @@ def create_demo_users(session: Session, password: str | None = None, actor: str 
     if enterprise is not None:
         wanted.append(("enterprise", {"enterprise_id": enterprise.id}))
 
+    named: list[tuple[str, str, dict[str, Any]]] = [(f"{DEMO_PREFIX}{role}", role, scope) for role, scope in wanted]
+    for code in counties:
+        region = session.scalars(select(Region).where(Region.code == code)).first()
+        if region is None:
+            continue
+        tag = code.removeprefix(DEMO_PREFIX)
+        named.append((f"{DEMO_PREFIX}analyst-{tag}", "analyst", {"region_id": region.id}))
+        busiest = session.execute(
+            select(Town.id).outerjoin(Enterprise, Enterprise.town_id == Town.id).where(Town.region_id == region.id)
+            .group_by(Town.id).order_by(func.count(Enterprise.id).desc(), Town.seq, Town.code).limit(1)
+        ).scalar_one_or_none()
+        if busiest is not None:
+            named.append((f"{DEMO_PREFIX}town-{tag}", "town", {"town_id": busiest}))
+
     logins = []
-    for role, scope in wanted:
-        username = f"{DEMO_PREFIX}{role}"
+    for username, role, scope in named:
         secret = password or secrets.token_urlsafe(12)
         user = session.scalars(select(User).where(User.username == username)).first()
         if user is None:
@@ -275,7 +290,8 @@ def create_demo_users(session: Session, password: str | None = None, actor: str 
         user.town_id = scope.get("town_id")
         user.chain_node_id = scope.get("chain_node_id")
         user.enterprise_id = scope.get("enterprise_id")
-        user.region_id = _scope_region(session, user)  # admin, analyst, department: the root region
+        # admin, analyst, department: the root region unless a county is given
+        user.region_id = scope.get("region_id") or _scope_region(session, user)
         session.flush()
         where = describe_scope(session, user)
         if role == "department" and chain_node is not None:

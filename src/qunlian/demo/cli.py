@@ -17,6 +17,10 @@ def register(app: typer.Typer) -> None:
         if_empty: bool = typer.Option(
             False, "--if-empty", help="库中已有企业时什么也不做 / do nothing when the store already holds firms"
         ),
+        city: bool = typer.Option(
+            False, "--city",
+            help="市级演示：平湖与虚构的秀水县（演示）两个县，根地区设为嘉兴 / the 嘉兴-level demo: two counties, root 嘉兴",
+        ),
     ) -> None:
         """生成演示县（虚构企业）/ generate the demo county (invented firms, calibrated to 000 表1 2020)."""
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -36,12 +40,12 @@ def register(app: typer.Typer) -> None:
             with session_factory(engine)() as s:
                 n = s.scalar(select(func.count()).select_from(Enterprise)) or 0
             if n:
+                from qunlian.demo.counties import PINGHU, XIUSHUI
                 from qunlian.demo.county import demo_logins
-
                 from qunlian.platform.i18n import Message, echo
 
                 echo(Message("库中已有 %(n)s 家企业，未重新生成演示县", n=format(n, ",")))
-                echo(demo_logins(engine, actor="cli"))
+                echo(demo_logins(engine, actor="cli", counties=(PINGHU.region, XIUSHUI.region) if city else ()))
                 return
         with Progress(
             TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
@@ -52,7 +56,7 @@ def register(app: typer.Typer) -> None:
             def progress(stage: str, done: int, total: int) -> None:
                 bar.update(task, description=stage, completed=done, total=total)
 
-            text = build_demo_county(engine, seed=seed, scale=scale, progress=progress, actor="cli")
+            text = build_demo_county(engine, seed=seed, scale=scale, progress=progress, actor="cli", city=city)
         typer.echo(describe())
         from qunlian.platform.i18n import echo
 

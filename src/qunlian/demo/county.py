@@ -11,62 +11,84 @@ from collections.abc import Callable
 from sqlalchemy import Engine
 
 from qunlian.core.messages import Joined, Message
+from qunlian.demo.counties import CITY_REGION, PINGHU, XIUSHUI, DemoCounty
 from qunlian.demo.load import load_demo
 from qunlian.platform.db import transaction
 
-# The 平湖 plans whose indicators can be derived from firm data (the province/Jiaxing plans cannot).
-DEMO_ACTUAL_PLANS = ("pinghu-mfg-14th", "pinghu-clusters-2023-2027")
-DEMO_MUNI_METHOD = "demo-pinghu"
 DEMO_MUNI_YEARS = range(2021, 2026)  # 2020 has no previous year for the class-change warnings
 
 Progress = Callable[[str, int, int], None]
 
 
 def build_demo_county(
-    engine: Engine, seed: int = 2024, scale: float = 1.0, progress: Progress | None = None, actor: str = "demo"
+    engine: Engine, seed: int = 2024, scale: float = 1.0, progress: Progress | None = None, actor: str = "demo",
+    city: bool = False,
 ) -> str:
     """Generate the firms, then the plan actuals, the 亩均 runs, the remediation ledger and one
-    login per role (printed last, so a newcomer finds them at the bottom)."""
+    login per role (printed last, so a newcomer finds them at the bottom).
+
+    city: the 嘉兴-level demo — both demo counties (平湖's shape and the invented 秀水县（演示）), the
+    installation's root set to 嘉兴, and a login per county besides the city-level ones.
+    """
+    from qunlian.regions.service import set_root
+
+    counties = (PINGHU, XIUSHUI) if city else (PINGHU,)
+    lines: list[str] = []
+    for county in counties:
+        lines += _build_county(engine, county, seed, scale, progress, actor)
+    if city:
+        with transaction(engine) as s:
+            root = set_root(s, CITY_REGION)
+        lines.append(Message("本安装的根地区设为 %(name)s（%(code)s）：市级用户看到两个县", name=root.name, code=root.code))
+    lines.append(demo_logins(engine, actor=actor, counties=[c.region for c in counties] if city else ()))
+    return Joined(_LINE, lines)  # each line a Message where it is one: shown in the CLI's language
+
+
+def _build_county(
+    engine: Engine, county: DemoCounty, seed: int, scale: float, progress: Progress | None, actor: str
+) -> list[str]:
     from qunlian.per_mu.service import evaluate_store, update_ledger
     from qunlian.targets.service import load_demo_actuals, load_seed_actuals
 
-    lines = [load_demo(engine, seed=seed, scale=scale, progress=progress, actor=actor)]
-    step = _stepper(progress, "规划实际值 plan actuals", len(DEMO_ACTUAL_PLANS) + 1)
+    lines: list[str] = [load_demo(engine, seed=seed, scale=scale, progress=progress, actor=actor, county=county)]
+    step = _stepper(progress, "规划实际值 plan actuals", len(county.actual_plans) + 1)
     with transaction(engine) as s:
         seeded = load_seed_actuals(s, actor=actor)
         step()
         derived = {}
-        for code in DEMO_ACTUAL_PLANS:
+        for code in county.actual_plans:
             derived[code] = load_demo_actuals(s, code, actor=actor)
             step()
-    lines.append(Message(
-        "规划实际值：种子文件 %(seeded)s 条；演示县推算/虚构 %(derived)s",
-        seeded=seeded["added"] + seeded["revised"] + seeded["unchanged"],
-        derived="，".join(f"{code} {_count(res)} 条" for code, res in derived.items()),
-    ))
+    if county.actual_plans:
+        lines.append(Message(
+            "规划实际值：种子文件 %(seeded)s 条；演示县推算/虚构 %(derived)s",
+            seeded=seeded["added"] + seeded["revised"] + seeded["unchanged"],
+            derived="，".join(f"{code} {_count(res)} 条" for code, res in derived.items()),
+        ))
 
     step = _stepper(progress, "亩均评价 per-mu evaluation", len(DEMO_MUNI_YEARS))
     runs = []
     for year in DEMO_MUNI_YEARS:
-        runs.append(evaluate_store(engine, DEMO_MUNI_METHOD, year, actor=actor, note="演示县 demo county"))
+        runs.append(evaluate_store(engine, county.method, year, actor=actor, note=f"演示县 demo county {county.name}",
+                                   region=county.region))
         step()
     with transaction(engine) as s:
         ledger = update_ledger(s, runs[-1].id, actor=actor)
     lines.append(Message(
         "亩均评价：%(method)s %(first)s–%(last)s 年共 %(n)s 次（运行编号 %(run1)s–%(run2)s），整治台账新增 %(ledger)s 家",
-        method=DEMO_MUNI_METHOD, first=DEMO_MUNI_YEARS.start, last=DEMO_MUNI_YEARS.stop - 1, n=len(runs),
+        method=county.method, first=DEMO_MUNI_YEARS.start, last=DEMO_MUNI_YEARS.stop - 1, n=len(runs),
         run1=runs[0].id, run2=runs[-1].id, ledger=ledger,
     ))
-    lines.append(demo_logins(engine, actor=actor))
-    return Joined(_LINE, lines)  # each line a Message where it is one: shown in the CLI's language
+    return lines
 
 
-def demo_logins(engine: Engine, actor: str = "demo") -> str:
-    """(Re)create one demo login per role with fresh random passwords, and list them."""
+def demo_logins(engine: Engine, actor: str = "demo", counties: tuple[str, ...] | list[str] = ()) -> str:
+    """(Re)create one demo login per role with fresh random passwords, and list them; with counties
+    (the city demo), also an analyst and a town login per county."""
     from qunlian.accounts.service import create_demo_users, format_logins
 
     with transaction(engine) as s:
-        logins = create_demo_users(s, actor=actor)
+        logins = create_demo_users(s, actor=actor, counties=counties)
     return Message("演示账号（每次生成新密码）：\n%(logins)s", logins=format_logins(logins))
 
 

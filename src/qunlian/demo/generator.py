@@ -148,10 +148,25 @@ class RentingOut(Strict):
     tenants_max: int
 
 
+class NameStyle(Strict):
+    """How invented names start: place prefixes (with weights) and the infix of foreign-owned firms."""
+
+    prefixes: list[str] = ["平湖", "平湖市", "浙江", "嘉兴"]
+    weights: list[float] = [0.45, 0.20, 0.25, 0.10]
+    foreign_infixes: list[str] = ["（平湖）", "（浙江）", "（嘉兴）", "（中国）"]
+
+    @model_validator(mode="after")
+    def _weights(self) -> NameStyle:
+        if len(self.weights) != len(self.prefixes) or abs(sum(self.weights) - 1.0) > 1e-9:
+            raise ValueError("names.weights: one weight per prefix, adding up to 1")
+        return self
+
+
 class Calibration(Dated):
     """The shared header (id, version, effective data years = the years generated, sources), then the numbers."""
 
     division_code: str
+    names: NameStyle = NameStyle()
     base_year: int
     targets: Targets
     town_profile: TownProfile
@@ -175,10 +190,17 @@ class Calibration(Dated):
         return [self.base_year, *sorted(self.dynamics.macro_growth)]
 
 
+#: The shipped calibration files: 平湖's shape (the default demo county) and the second, smaller
+#: invented county of the city demo.
+CALIBRATIONS = ("calibration.yaml", "calibration-xiushui.yaml")
+
+
 @functools.cache
-def load_calibration() -> Calibration:
-    """The shipped calibration file, validated (unknown keys are errors)."""
-    return load(Calibration, resources.files("qunlian.demo") / "calibration.yaml", name="demo/calibration.yaml")
+def load_calibration(name: str = CALIBRATIONS[0]) -> Calibration:
+    """A shipped calibration file, validated (unknown keys are errors)."""
+    if name not in CALIBRATIONS:
+        raise ValueError(f"unknown calibration {name!r}; shipped: {', '.join(CALIBRATIONS)}")
+    return load(Calibration, resources.files("qunlian.demo") / name, name=f"demo/{name}")
 
 
 # The seven base-year figures, in display order: key, label, unit.
@@ -638,7 +660,7 @@ class _Panel:
         # Fortune Global 500 investors among the larger foreign firms
         self.fortune500 = self.foreign & big & (rank < 0.25 * big.sum()) & (rng.random(n) < 0.18)
         self.fortune500[: self.n_giants] = self.foreign[: self.n_giants]
-        self.names = build_names(rng, [s.words for s in self.sectors], self.sector, self.foreign, self.listed)
+        self.names = build_names(rng, [s.words for s in self.sectors], self.sector, self.foreign, self.listed, self.cal.names)
         self.uscc = _usccs(_rng(self.seed, 0, _S_USCC), n, self.cal.division_code)
         inv = np.full(n, None, dtype=object)
         f_only = self.foreign & ~self.hmt
@@ -921,9 +943,11 @@ def _years(years: Iterable[int], cal: Calibration) -> tuple[int, ...]:
     return ys
 
 
-def generate(seed: int = 2024, scale: float = 1.0, years: Iterable[int] = range(2020, 2026)) -> DemoData:
-    """Invent the demo county's firms: about 741·scale 规上 and 3,000·scale 规下 firms in 2020."""
-    cal = load_calibration()
+def generate(
+    seed: int = 2024, scale: float = 1.0, years: Iterable[int] = range(2020, 2026), calibration: str = CALIBRATIONS[0]
+) -> DemoData:
+    """Invent a demo county's firms: for 平湖's shape about 741·scale 规上 and 3,000·scale 规下 firms in 2020."""
+    cal = load_calibration(calibration)
     ys = _years(years, cal)
     panel = _Panel(cal, seed, scale)
     tables = [panel.table(y) for y in ys]
@@ -939,9 +963,9 @@ def generate(seed: int = 2024, scale: float = 1.0, years: Iterable[int] = range(
     )
 
 
-def generate_enterprise_years(seed: int, scale: float, year: int) -> pa.Table:
+def generate_enterprise_years(seed: int, scale: float, year: int, calibration: str = CALIBRATIONS[0]) -> pa.Table:
     """One year of the demo county, canonical columns (for benchmarks at millions of firms)."""
-    cal = load_calibration()
+    cal = load_calibration(calibration)
     _years([year], cal)
     return _Panel(cal, seed, scale).table(int(year))
 
@@ -984,9 +1008,11 @@ def aggregates(enterprise_years: pa.Table, year: int = 2020, town: str | None = 
     }
 
 
-def calibration_report(enterprise_years: pa.Table, scale: float = 1.0) -> list[dict[str, Any]]:
+def calibration_report(
+    enterprise_years: pa.Table, scale: float = 1.0, calibration: str = CALIBRATIONS[0]
+) -> list[dict[str, Any]]:
     """Target vs generated for the seven base-year figures (extensive targets × scale)."""
-    cal = load_calibration()
+    cal = load_calibration(calibration)
     got = aggregates(enterprise_years, cal.targets.year)
     rows = []
     for key, label, unit in CALIBRATION_FIGURES:

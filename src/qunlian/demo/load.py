@@ -1,7 +1,7 @@
-"""Put the demo county into the store: reference data, then the invented firms, in one transaction.
+"""Put a demo county into the store: reference data, then the invented firms, in one transaction.
 
-Previous demo firms (is_demo true) and everything hanging off them are replaced; real firms are
-never touched. Users and service requests linked to a demo firm are linked again to the new firm
+The county's previous demo firms (is_demo true, in its region) and everything hanging off them are
+replaced; real firms and the other demo county's firms are never touched. Users and service requests linked to a demo firm are linked again to the new firm
 with the same USCC (the same seed gives the same codes), or unlinked when it no longer exists.
 Rows go in with bulk Core inserts, so a county loads in seconds on SQLite and PostgreSQL.
 """
@@ -21,16 +21,17 @@ from sqlalchemy.orm import Session
 
 from qunlian.core.errors import QunlianError
 from qunlian.core.messages import Message
+from qunlian.demo.counties import PINGHU, DemoCounty, install_county
 from qunlian.demo.generator import DemoData, calibration_report, generate, load_calibration
 from qunlian.platform.db import audit, migrate, transaction
 from qunlian.accounts.models import User
 from qunlian.chains.models import ChainNode, EnterpriseChainNode
 from qunlian.enterprises.models import Enterprise, EnterpriseEvent, EnterpriseYear, ServiceRequest
-from qunlian.regions.models import Park, Town
+from qunlian.per_mu.models import MuniRemediation, MuniResult
+from qunlian.regions.models import Park, Region, Town
 
 Progress = Callable[[str, int, int], None]
 CHUNK = 20_000
-CHAIN_SYSTEM = "4q8l"
 YEAR_COLUMNS = [
     c
     for c in (
@@ -40,6 +41,9 @@ YEAR_COLUMNS = [
     ).split()
 ]
 STEPS = 7
+# Rows that point to a firm and carry its USCC: unlinked before the firms are replaced, linked again
+# to the new firm with the same USCC (the same seed gives the same codes).
+BY_USCC = (MuniResult, MuniRemediation)
 
 
 def _chunks(table: pa.Table, size: int = CHUNK) -> Iterator[pa.Table]:
@@ -63,21 +67,23 @@ def _bulk_insert(conn: Any, table: Any, rows: list[dict[str, Any]]) -> None:
             copy.write_row([json.dumps(r[c], ensure_ascii=False) if c in json_cols else r[c] for c in cols])
 
 
-def _towns(session: Session) -> dict[str, int]:
+def _towns(session: Session, region_id: int) -> dict[str, int]:
+    """The county's towns by name and alias (another county may have a town of the same name)."""
     index: dict[str, int] = {}
-    for t in session.scalars(select(Town)):
+    for t in session.scalars(select(Town).where(Town.region_id == region_id)):
         index[t.name] = t.id
         for a in t.aliases or []:
             index.setdefault(a, t.id)
     return index
 
 
-def _parks(session: Session, towns: dict[str, int]) -> dict[str, int]:
+def _parks(session: Session, towns: dict[str, int], county: DemoCounty) -> dict[str, int]:
     """Park ids by name; parks the calibration names but the store lacks are created."""
     have = {p.name: p.id for p in session.scalars(select(Park))}
-    for i, spec in enumerate(load_calibration().town_profile.parks):
+    prefix = "demo-park" if county is PINGHU else f"demo-{county.key}-park"  # 平湖's codes as before
+    for i, spec in enumerate(load_calibration(county.calibration).town_profile.parks):
         if spec.name not in have:
-            row = Park(code=f"demo-park-{i + 1}", name=spec.name, kind=spec.kind, town_id=towns.get(spec.town))
+            row = Park(code=f"{prefix}-{i + 1}", name=spec.name, kind=spec.kind, town_id=towns.get(spec.town))
             session.add(row)
             session.flush()
             have[spec.name] = row.id
@@ -127,8 +133,9 @@ def load_demo(
     scale: float = 1.0,
     progress: Progress | None = None,
     actor: str = "demo",
+    county: DemoCounty = PINGHU,
 ) -> str:
-    """Migrate, load reference data, replace the demo firms; return a summary (Chinese / English)."""
+    """Migrate, load reference data, replace one demo county's firms; return a summary (Chinese / English)."""
     from qunlian.targets.service import load_reference_data
 
     report = progress or (lambda stage, done, total: None)
@@ -136,30 +143,32 @@ def load_demo(
     report("建库 migrate", 0, STEPS)
     migrate(engine)
     report("生成虚构企业 generate firms", 1, STEPS)
-    data = generate(seed, scale)
+    data = generate(seed + county.seed_offset, scale, calibration=county.calibration)
     with transaction(engine) as session:
         report("载入规划数据 reference data", 2, STEPS)
         load_reference_data(session, actor=actor)
-        towns = _towns(session)
+        install_county(session, county)
+        region = session.scalars(select(Region).where(Region.code == county.region)).one()
+        towns = _towns(session, region.id)
         missing = sorted(set(data.enterprises["town"].to_pylist()) - set(towns))
         if missing:
             raise QunlianError(Message("库中缺少镇(街道) %(missing)s", missing=str(missing)))
-        parks = _parks(session, towns)
-        town_region = dict(session.execute(select(Town.id, Town.region_id)).tuples().all())
+        parks = _parks(session, towns, county)
         # chains first: a firm goes to the chains its code is listed in, else to its cluster
         # (a cluster is wider than its chains, e.g. 高端装备 beyond 新能源汽车/机床/航空航天)
         level_rank = {"chain": 0, "cluster": 1}
         nodes = [
             (n.id, [str(c) for c in (n.industry_codes or [])], level_rank[n.level])
             for n in session.scalars(
-                select(ChainNode).where(ChainNode.system == CHAIN_SYSTEM, ChainNode.level.in_(tuple(level_rank)))
+                select(ChainNode).where(ChainNode.system == county.chain_system, ChainNode.level.in_(tuple(level_rank)))
             )
         ]
 
         report("清除旧的演示企业 remove previous demo firms", 3, STEPS)
         conn = session.connection()
-        old_ids = select(Enterprise.id).where(Enterprise.is_demo.is_(True)).scalar_subquery()
-        old_uscc = dict(conn.execute(select(Enterprise.id, Enterprise.uscc).where(Enterprise.is_demo.is_(True))).all())
+        mine = (Enterprise.is_demo.is_(True), Enterprise.region_id == region.id)
+        old_ids = select(Enterprise.id).where(*mine).scalar_subquery()
+        old_uscc = dict(conn.execute(select(Enterprise.id, Enterprise.uscc).where(*mine)).all())
         relink_users = [(uid, old_uscc[eid]) for uid, eid in conn.execute(select(User.id, User.enterprise_id).where(User.enterprise_id.in_(old_ids)))]
         relink_requests = [
             (rid, old_uscc[eid])
@@ -167,9 +176,11 @@ def load_demo(
         ]
         conn.execute(update(User).where(User.enterprise_id.in_(old_ids)).values(enterprise_id=None))
         conn.execute(update(ServiceRequest).where(ServiceRequest.enterprise_id.in_(old_ids)).values(enterprise_id=None))
+        for model in BY_USCC:  # 亩均 results and the ledger keep their USCC: linked again below
+            conn.execute(update(model).where(model.enterprise_id.in_(old_ids)).values(enterprise_id=None))
         for model in (EnterpriseChainNode, EnterpriseEvent, EnterpriseYear):
             conn.execute(delete(model).where(model.enterprise_id.in_(old_ids)))
-        conn.execute(delete(Enterprise).where(Enterprise.is_demo.is_(True)))
+        conn.execute(delete(Enterprise).where(*mine))
 
         # never collide with a real firm's code (astronomically unlikely, but cheap to rule out)
         real = set(conn.execute(select(Enterprise.uscc)).scalars())
@@ -189,7 +200,7 @@ def load_demo(
                         "uscc": r["uscc"],
                         "name": r["name"],
                         "town_id": towns[r["town"]],
-                        "region_id": town_region[towns[r["town"]]],
+                        "region_id": region.id,
                         "park_id": parks.get(r["park"]) if r["park"] else None,
                         "industry_code": r["industry_code"],
                         "ownership": r["ownership"],
@@ -202,7 +213,7 @@ def load_demo(
                     }
                 )
             _bulk_insert(conn, Enterprise.__table__, rows)
-        ids = dict(conn.execute(select(Enterprise.uscc, Enterprise.id).where(Enterprise.is_demo.is_(True))).all())
+        ids = dict(conn.execute(select(Enterprise.uscc, Enterprise.id).where(*mine)).all())
 
         report("写入年度数据 insert enterprise years", 5, STEPS)
         ey = data.enterprise_years
@@ -225,6 +236,12 @@ def load_demo(
         link_rows = [{"enterprise_id": ids[u], "node_id": nid, "role": role, "source": "industry_code"} for u, nid, role in links if u in ids]
         for start in range(0, len(link_rows), CHUNK):
             _bulk_insert(conn, EnterpriseChainNode.__table__, link_rows[start : start + CHUNK])
+        for model in BY_USCC:
+            conn.execute(
+                update(model)
+                .where(model.enterprise_id.is_(None), model.uscc.in_(select(Enterprise.uscc).where(*mine)))
+                .values(enterprise_id=select(Enterprise.id).where(Enterprise.uscc == model.uscc).scalar_subquery())
+            )
         relinked = 0
         for table, pairs in ((User, relink_users), (ServiceRequest, relink_requests)):
             for row_id, uscc in pairs:
@@ -232,13 +249,14 @@ def load_demo(
                     conn.execute(update(table).where(table.id == row_id).values(enterprise_id=ids[uscc]))
                     relinked += 1
 
-        cal = calibration_report(data.enterprise_years, scale)
+        cal = calibration_report(data.enterprise_years, scale, county.calibration)
         audit(
             session,
             actor,
             "demo.generate",
             entity="enterprises",
-            entity_id=f"seed={seed} scale={scale}",
+            entity_id=f"{county.key} seed={seed} scale={scale}",
+            county=county.region,
             seed=int(seed),
             scale=float(scale),
             calibration=data.calibration_id,
@@ -252,7 +270,8 @@ def load_demo(
             figures={r["key"]: r["value"] for r in cal},
         )
     report("完成 done", STEPS, STEPS)
-    return summary(data, cal, len(ids), n_years, len(events), len(link_rows), len(masters), time.perf_counter() - t0, len(old_uscc))
+    return summary(data, cal, len(ids), n_years, len(events), len(link_rows), len(masters), time.perf_counter() - t0,
+                   len(old_uscc), county)
 
 
 def _fmt(key: str, v: float) -> str:
@@ -275,6 +294,7 @@ def summary(
     masters: int,
     seconds: float,
     replaced: int,
+    county: DemoCounty = PINGHU,
 ) -> str:
     ey = data.enterprise_years
     per_year = []
@@ -282,12 +302,13 @@ def summary(
         t = ey.filter(pc.equal(ey["year"], y))
         per_year.append(f"{y}: {pc.sum(t['above_scale']).as_py() or 0}/{t.num_rows}")
     lines = [
-        f"演示县已生成 demo county loaded (seed {data.seed}, scale {data.scale:g}, {data.calibration_id}): "
+        f"演示县 {county.name} 已生成 demo county loaded (seed {data.seed}, scale {data.scale:g}, {data.calibration_id}): "
         f"{firms:,} 家虚构企业 invented firms, {years:,} 条年度数据 enterprise-years, "
         f"{events} 条负面清单事件 negative-list events, {links:,} 条产业链归属 chain links ({masters} 链主 chain masters)"
         + (f"; 替换旧演示企业 replaced {replaced:,}" if replaced else ""),
         "规上/全部企业 above-scale/all firms per year: " + ", ".join(per_year),
-        f"{data.years[0] if data.years else ''} 校准 calibration (规上 above-scale; 目标 target ← 000 表1):",
+        f"{data.years[0] if data.years else ''} 校准 calibration (规上 above-scale; 目标 target ← "
+        + ("000 表1" if county is PINGHU else "虚构 invented") + "):",
     ]
     for r in cal:
         lines.append(f"  {r['label']}: {_fmt(r['key'], r['value'])}  目标 target {_fmt(r['key'], r['target'])}  ({r['rel_diff'] * 100:+.2f} %)")

@@ -10,6 +10,7 @@ is ever shown under a name the seeds attach to a real firm.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -270,6 +271,7 @@ def build_names(
     sector: np.ndarray,
     foreign: np.ndarray,
     listed: np.ndarray,
+    style: Any = None,
 ) -> pa.Array:
     """Invented, distinct names for firms of the given sectors (vectorised; millions are fine).
 
@@ -278,11 +280,14 @@ def build_names(
     contain a forbidden word gets the next unused brand word.
     """
     n = len(sector)
+    place = tuple(style.prefixes) if style is not None else PREFIXES
+    place_p = tuple(style.weights) if style is not None else PREFIX_WEIGHTS
+    infix_words = tuple(style.foreign_infixes) if style is not None else FOREIGN_INFIXES
     words = BrandWords()
     # Small runs: every firm gets its own 2-character brand word, place prefix drawn freely.
     # Large runs (benchmarks): the key is (brand word, place), so a word recurs with another place.
     small = n * 3 <= words.n2
-    space = words.n2 if small else words.size * len(PREFIXES)
+    space = words.n2 if small else words.size * len(place)
     if n > space:
         raise ValueError(f"too many firms for distinct names: {n} > {space}")
     n_words = np.array([len(w) for w in sector_words])
@@ -290,13 +295,13 @@ def build_names(
     flat_words = [w for ws in sector_words for w in ws]
     offsets = np.concatenate([[0], np.cumsum(n_words)[:-1]]).astype(np.int64)
     industry = pa.array(flat_words, pa.string()).take(pa.array(offsets[sector] + word_pick))
-    free_prefix = rng.choice(len(PREFIXES), size=n, p=PREFIX_WEIGHTS)
+    free_prefix = rng.choice(len(place), size=n, p=place_p)
     free_infix = (rng.random(n) < 0.35).astype(np.int64)
     foreign_a = pa.array(np.asarray(foreign, dtype=bool))
     suffix = pc.if_else(pa.array(np.asarray(listed, dtype=bool)), pa.scalar("股份有限公司"), pa.scalar("有限公司"))
     chars = pa.array(list(words.chars) + [""], pa.string())
-    prefixes = pa.array(PREFIXES, pa.string())
-    infixes = pa.array(FOREIGN_INFIXES, pa.string())
+    prefixes = pa.array(place, pa.string())
+    infixes = pa.array(infix_words, pa.string())
 
     perm = AffinePermutation(space, rng)
     positions = np.arange(n, dtype=np.int64)
@@ -306,7 +311,7 @@ def build_names(
         if small:
             word, p_idx, i_idx = keys, free_prefix, free_infix
         else:
-            word, p_idx = keys // len(PREFIXES), keys % len(PREFIXES)
+            word, p_idx = keys // len(place), keys % len(place)
             i_idx = p_idx
         c1, c2, c3 = words.decode(word)
         c3 = np.where(c3 < 0, len(words.chars), c3)

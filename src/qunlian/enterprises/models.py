@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy import event, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from qunlian.platform import models as _platform_models  # noqa: F401  (import_batches: the FK target of enterprise_years)
 from qunlian.platform.db import Base, _now
 
 if TYPE_CHECKING:

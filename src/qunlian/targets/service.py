@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from qunlian.platform.cache import FigureCache
 from qunlian.targets.alignment import align
-from qunlian.targets.concepts import normalise_name
+from qunlian.targets.concepts import concept_of, normalise_name
 from qunlian.targets.lookup import (
     TargetsError,
     find_indicators,
@@ -29,7 +29,7 @@ from qunlian.targets.reconcile import rank_towns, reconcile, rollup
 from qunlian.targets.status import Observation, Series, TargetPoint, evaluate
 from qunlian.core.periods import Period
 from qunlian.enterprises.models import Enterprise, EnterpriseYear
-from qunlian.regions.models import Region, Town
+from qunlian.regions.models import Town
 from qunlian.regions.service import ancestors
 from qunlian.targets.models import Actual, Indicator, Plan, Target
 
@@ -475,7 +475,7 @@ def key_plans() -> tuple[tuple[str, str], ...]:
 
 
 # The rest of the capability's public surface (other capabilities and the CLI use only this module).
-from qunlian.targets.plans.loader import load_reference_data  # noqa: E402
+from qunlian.targets.plans.loader import load_reference_data, load_system, read_system_text  # noqa: E402
 from qunlian.targets.actuals import (
     ActualInput,
     actual_history,
@@ -487,7 +487,7 @@ from qunlian.targets.demo_actuals import derive_demo_actuals, load_demo_actuals,
 from qunlian.targets.ledger import add_progress, close_task, list_tasks, reopen_task
 
 __all__ = [
-    "LIGHTS", "TargetsError", "key_plans", "load_reference_data", "town_rollup_and_map",
+    "LIGHTS", "TargetsError", "concept_of", "key_plans", "load_reference_data", "load_system", "read_system_text", "town_rollup_and_map",
     "ActualInput", "StatusRules", "actual_history", "add_actual", "add_actuals", "add_progress", "alignment",
     "close_task", "derive_demo_actuals", "import_actuals", "list_tasks", "load_demo_actuals", "load_seed_actuals",
     "load_status_rules", "plan_status", "reconcile_plan", "reopen_task", "status_summary", "town_ranking",

@@ -169,13 +169,26 @@ def _existing_nodes(session: Session) -> dict[tuple[str, str], ChainNode]:
 
 
 def load_systems(session: Session) -> dict[str, int]:
-    existing = _existing_nodes(session)
+    """The shipped chain systems (4q8l, 1212); returns the node count per system."""
     counts = {}
     for name, sf in zip(SYSTEM_FILES, read_system_files(), strict=True):
-        region = _region_of(session, sf.region, name)
-        counts[sf.system] = _upsert_node(session, existing, sf.system, sf.root, None, 0, region.id)
-    session.flush()
+        counts.update(load_system(session, sf, name))
     return counts
+
+
+def read_system_text(text: str, name: str) -> SystemFile:
+    """A chain system file from text (e.g. the demo city's), validated like the shipped ones."""
+    sf = parse_file(SystemFile, name, text)
+    _check_industry_codes(name, sf.root, "root")
+    return sf
+
+
+def load_system(session: Session, sf: SystemFile, name: str) -> dict[str, int]:
+    """Upsert one chain system on its region (which must be in the hierarchy)."""
+    region = _region_of(session, sf.region, name)
+    n = _upsert_node(session, _existing_nodes(session), sf.system, sf.root, None, 0, region.id)
+    session.flush()
+    return {sf.system: n}
 
 
 # --------------------------------------------------------------------------- plans
@@ -480,10 +493,12 @@ __all__ = [
     "list_plan_files",
     "load_plan",
     "load_reference_data",
+    "load_system",
     "load_systems",
     "parse_file",
     "parse_target_text",
     "plan_as_dict",
     "plan_codes",
     "read_plan_file",
+    "read_system_text",
 ]
