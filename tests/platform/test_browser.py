@@ -131,7 +131,7 @@ def test_language_switch_and_logout(browser, live_server):
     page.click("[data-testid=lang-en]")
     page.wait_for_selector("html[lang=en]")
     assert page.url.endswith("/towns")
-    assert page.locator("nav.nav").inner_text().split() == ["Overview", "Enterprises", "Towns", "Chains",
+    assert page.locator("nav.nav").inner_text().split() == ["Overview", "Enterprises", "Compare", "regions", "Towns", "Chains",
                                                             "Plan", "targets", "Per-mu", "evaluation", "Data",
                                                             "import", "Users", "API", "docs"]
     v.shot("towns-en")

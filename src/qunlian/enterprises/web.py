@@ -95,7 +95,7 @@ def enterprises_page(
     ctx = {"page": page, "params": _params(query)}
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "results":
         return render(request, "enterprises/_enterprise_results.html", ctx)
-    ctx.update(towns=town_options(db, user), chains=chain_options(db))
+    ctx.update(towns=town_options(db, user), chains=chain_options(db, user))
     return render(request, "enterprises/enterprises.html", ctx)
 
 

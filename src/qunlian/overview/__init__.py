@@ -7,6 +7,6 @@ CAPABILITY = Capability(
     title="驾驶舱",
     package="qunlian.overview",
     routers=("qunlian.overview.web:router",),
-    nav=(NavEntry("/", "驾驶舱", None, order=0),),
+    nav=(NavEntry("/", "驾驶舱", None, order=0), NavEntry("/regions", "地区对比", "regions.compare", order=15)),
     docs="web.md",
 )

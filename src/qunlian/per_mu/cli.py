@@ -246,7 +246,7 @@ def ledger_cmd(year: int = typer.Option(None, "--year", "-y"), region: str | Non
         except QunlianError as exc:
             _fail(exc)
         for d in summary:
-            t = lambda k: f"/{d[k]:g}" if k in d else ""  # noqa: E731
+            t = lambda k: f"/{d[k]:g}" if d.get(k) is not None else ""  # noqa: E731
             typer.echo(f"{d['town'] or '（未知镇街）'}: 企业 {d['listed']}{t('target_firms')}（完成 {d['done']}），"
                        f"腾出用地 {d['land_freed_mu']:g}{t('target_land_mu')} 亩，"
                        f"腾出能耗 {d['energy_freed_10k_tce']:g}{t('target_energy_10k_tce')} 万吨标准煤")

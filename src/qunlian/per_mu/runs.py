@@ -457,14 +457,18 @@ def ledger_summary(session: Session, year: int | None = None, region: str | None
         d["done"] += e.status == "done"
         d["land_freed_mu"] += e.land_freed_mu or 0.0
         d["energy_freed_10k_tce"] += (e.energy_freed_tce or 0.0) / 1e4
-    targets = _ledger_targets(session)
+    targets = _ledger_targets(session, scope.ids)
     for town, t in targets.items():
         d = rows.setdefault(town, {"town": town, "listed": 0, "done": 0, "land_freed_mu": 0.0, "energy_freed_10k_tce": 0.0})
         d.update({f"target_{k}": v for k, v in t.items()})
+    for d in rows.values():  # a town without a plan target (another county's, say) shows "—"
+        for key in LEDGER_TARGETS.values():
+            d.setdefault(f"target_{key}", None)
     return sorted(rows.values(), key=lambda d: (d["town"] is None, d["town"] or ""))
 
 
-def _ledger_targets(session: Session) -> dict[str, dict[str, float]]:
+def _ledger_targets(session: Session, region_ids: frozenset[int] | None = None) -> dict[str, dict[str, float]]:
+    """The plans' town targets for the ledger, for the towns of the given regions (None: all)."""
     inds = session.scalars(select(Indicator).where(Indicator.name.like("%高耗低效%"))).all()
     out: dict[str, dict[str, float]] = {}
     for ind in inds:
@@ -472,7 +476,10 @@ def _ledger_targets(session: Session) -> dict[str, dict[str, float]]:
         if key is None:
             continue
         latest: dict[str, tuple[int, float]] = {}
-        for t, town in session.execute(select(Target, Town.name).join(Town, Town.id == Target.town_id).where(Target.indicator_id == ind.id)):
+        q = select(Target, Town.name).join(Town, Town.id == Target.town_id).where(Target.indicator_id == ind.id)
+        if region_ids is not None:
+            q = q.where(Town.region_id.in_(sorted(region_ids)))
+        for t, town in session.execute(q):
             if t.value is not None and (town not in latest or t.year > latest[town][0]):
                 latest[town] = (t.year, t.value)
         for town, (_, v) in latest.items():

@@ -35,7 +35,7 @@ from qunlian.platform.permissions import Principal
 from qunlian.regions.models import Town
 
 __all__ = [  # besides the functions below, what other capabilities may call
-    "evaluate_store", "latest_adjustments", "ledger_summary", "latest_run_ids", "list_runs", "run_results", "run_visible", "update_ledger",
+    "evaluate_store", "final_of", "latest_adjustments", "ledger_summary", "latest_run_ids", "list_runs", "run_results", "run_visible", "update_ledger",
 ]
 
 
@@ -61,14 +61,22 @@ def scoped_warnings(session: Session, run_id: int, visible: set[str]) -> list[Wa
     return [w for w in run_warnings(session, run_id) if w.uscc in visible]
 
 
-def scoped_ledger(session: Session, user: Principal, year: int) -> list[dict[str, Any]] | None:
-    """The 整治 ledger per town: every town for city-wide roles, a town user's own town, none for the
-    others (the ledger counts every firm of a town, so a chain's or a grant's view would leak)."""
+def scoped_ledger(session: Session, user: Principal, year: int, region_id: int | None = None) -> list[dict[str, Any]] | None:
+    """The 整治 ledger per town of the run's county (``region_id``; default the user's region): every
+    town for city-wide roles, a town user's own town, none for the others (the ledger counts every
+    firm of a town, so a chain's or a grant's view would leak)."""
+    from qunlian.regions.models import Region
+
+    rid = region_id or user.region_id
+    if rid is not None and user.region_ids is not None and rid not in user.region_ids:
+        return None
+    region = session.get(Region, rid) if rid else None
+    code = region.code if region is not None else None
     if user.city_wide:
-        return ledger_summary(session, year)
+        return ledger_summary(session, year, code)
     if user.role == "town" and user.town_id:
         town = session.scalar(select(Town.name).where(Town.id == user.town_id))
-        return [d for d in ledger_summary(session, year) if d["town"] == town]
+        return [d for d in ledger_summary(session, year, code) if d["town"] == town]
     return None
 
 

@@ -155,7 +155,7 @@ def _run_page(request: Request, db: Session, user: Principal, run_id: int, param
         if pairs.num_rows:
             by_chain = views.group_table(aggregates(table, method, "chain", chains=pairs, grade_column="final_grade").to_pylist(), method)
     warns = scoped_warnings(db, run_id, {r["uscc"] for r in rows})
-    ledger = scoped_ledger(db, user, run.year)
+    ledger = scoped_ledger(db, user, run.year, run.region_id)
     firm_measures = measures(table, method, grade_column="final_grade") if rows else []
     ctx = {
         **results,

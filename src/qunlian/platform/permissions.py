@@ -100,6 +100,7 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     _action("targets.manage_own_tasks", "本部门牵头任务的进展与销号", ("department",)),
     _action("targets.delete_any_evidence", "删除他人上传的佐证材料", ("admin",)),
     _action("imports.run", "导入数据", ("admin", "analyst")),
+    _action("regions.compare", "地区对比与县（市、区）下钻", ("admin", "analyst")),
     _action("users.manage", "管理用户与授权", ("admin",)),
 )}
 
