@@ -200,3 +200,19 @@ def test_regions_departments_lists_the_region_and_below(cli_env):
     table = runner.invoke(app, ["regions", "departments"])
     assert table.exit_code == 0 and "平湖市经济和信息化局" in table.output
     assert runner.invoke(app, ["regions", "departments", "--format", "xml"]).exit_code == 2
+
+
+def test_a_department_user_names_a_registered_department(engine: Engine, cli_env):
+    runner = CliRunner()
+    with transaction(engine) as s:
+        load_reference_data(s, actor="test")
+    ok = runner.invoke(app, ["users", "add", "--username", "kj1", "--password", "correct-horse-9", "--role",
+                             "department", "--department", "kjj"])
+    assert ok.exit_code == 0, ok.output
+    with session_factory(engine)() as s:
+        from qunlian.accounts.models import User
+
+        assert s.scalar(select(User.department).where(User.username == "kj1")) == "市科技局"  # stored as printed
+    bad = runner.invoke(app, ["users", "add", "--username", "kj2", "--password", "correct-horse-9", "--role",
+                              "department", "--department", "市不存在局"])
+    assert bad.exit_code != 0 and "市不存在局" in bad.output and "市经信局" in bad.output, bad.output

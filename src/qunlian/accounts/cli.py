@@ -30,7 +30,7 @@ def users_add(
     password: str = typer.Option(..., "--password", help="密码（至少 8 个字符）"),
     role: str = typer.Option(..., "--role", help=f"角色：{' | '.join(ROLES)}"),
     town: str | None = typer.Option(None, "--town", help="角色 town：镇街道代码或名称"),
-    chain: str | None = typer.Option(None, "--chain", help="角色 chain：产业链节点 体系:代码（如 4q8l:…）"),
+    chain: str | None = typer.Option(None, "--chain", help="角色 chain：产业链节点 体系:代码（如 4q8l:nev；代码只在一个体系中出现时可只写代码）"),
     uscc: str | None = typer.Option(None, "--uscc", help="角色 enterprise：企业统一社会信用代码"),
     department: str | None = typer.Option(None, "--department", help="角色 department：部门名称"),
     display_name: str = typer.Option("", "--display-name", help="显示名"),
@@ -109,7 +109,7 @@ def users_grant(
     reason: str = typer.Option(..., "--reason", help="授权事由（必填，写入审计日志）"),
     all_firms: bool = typer.Option(False, "--all", help="全市企业（只读）"),
     town: str | None = typer.Option(None, "--town", help="一个镇街道的企业：代码或名称"),
-    chain: str | None = typer.Option(None, "--chain", help="一条产业链的企业：体系:代码"),
+    chain: str | None = typer.Option(None, "--chain", help="一条产业链的企业：体系:代码（代码唯一时可只写代码）"),
     expires: str | None = typer.Option(None, "--expires", help="到期日 YYYY-MM-DD（含当日）；缺省为不到期"),
 ) -> None:
     """授予部门用户只读查看企业数据的权限 / grant a department user read-only access to firms."""

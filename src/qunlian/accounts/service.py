@@ -144,6 +144,8 @@ def add_user(
     if region and role in SCOPE_OPTION:
         raise AccountError(f"--region 不用于角色 {role}：其地区由 {SCOPE_OPTION[role]} 的对象决定")
 
+    if department:
+        department = _registered_department(session, department, region)
     user = User(
         username=username,
         password_hash=hash_password(password),
@@ -161,6 +163,27 @@ def add_user(
     audit(session, actor, "user.add", "user", user.id, username=username, role=role,
           scope=describe_scope(session, user))
     return user
+
+
+def _registered_department(session: Session, name: str, region: str | None) -> str:
+    """The department's name as the registry writes it (plans and tasks name it so). Where the region
+    has a registry, an unknown name is refused with the registered ones; without one, kept as given."""
+    from qunlian.regions.models import Department
+    from qunlian.regions.service import ancestors, find_department, root_region
+
+    where = find_region(session, region) if region else root_region(session)
+    if where is None:
+        return name.strip()
+    found = find_department(session, where.id, name)
+    if found is not None:
+        return found.name
+    lineage = [r.id for r in ancestors(session, where.id)]
+    known = session.scalars(select(Department.name).where(Department.region_id.in_(lineage))
+                            .order_by(Department.region_id, Department.seq)).all()
+    if not known:
+        return name.strip()
+    raise AccountError(f"部门 {name!r} 不在 {where.name} 的部门名录中；可选：{'、'.join(known)}"
+                       "（用 qunlian regions departments 查看代码与全称）")
 
 
 def _scope_region(session: Session, user: User) -> int | None:
