@@ -21,7 +21,6 @@ against it and differences are reported as a note, not refused, because firms mo
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import os
 from collections.abc import Callable, Iterable
@@ -39,6 +38,7 @@ from qunlian.core.industry import get_industry
 from qunlian.core.units import Unit, UnitError, parse_unit
 from qunlian.enterprises import columns as C
 from qunlian.platform.tabular import Table, header_text, read_table
+from qunlian.platform.tabular_out import Sheet, write_csv, write_xlsx
 from qunlian.enterprises.values import (
     CellError,
     clean,
@@ -781,19 +781,9 @@ def export_enterprise_years(engine: Engine, year: int, path: str | os.PathLike[s
         q = q.where(in_region(scope.ids, scope.unplaced))
         records = [_export_row(dict(r._mapping), names) for r in session.execute(q)]
         if ext == ".csv":
-            with p.open("w", encoding="utf-8-sig", newline="") as f:
-                w = csv.writer(f)
-                w.writerow(names)
-                w.writerows([["" if v is None else v for v in rec] for rec in records])
+            write_csv(p, names, records)
         else:
-            import openpyxl
-
-            wb = openpyxl.Workbook(write_only=True)
-            ws = wb.create_sheet(title=str(year))
-            ws.append(names)
-            for rec in records:
-                ws.append(rec)
-            wb.save(p)
+            write_xlsx(p, [Sheet(str(year), names, records, freeze_header=False)])
         audit(session, actor, "export.enterprise-years", "enterprise_years", year, file=p.name, rows=len(records),
               units={c.name: c.unit for c in C.COLUMNS if c.unit})
     return len(records)

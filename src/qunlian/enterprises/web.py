@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import astuple
-from io import BytesIO
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
-from openpyxl import Workbook
 from sqlalchemy.orm import Session
 
 from qunlian.enterprises import columns
@@ -27,6 +25,7 @@ from qunlian.enterprises.scoping import get_enterprise
 from qunlian.platform.permissions import Principal
 from qunlian.regions.service import town_options
 from qunlian.platform import i18n
+from qunlian.platform.tabular_out import XLSX_MEDIA_TYPE, Sheet, xlsx_bytes
 from qunlian.platform.web.deps import get_db, lang_of, render, require_user
 
 router = APIRouter(include_in_schema=False)
@@ -109,23 +108,15 @@ def enterprises_export(
     """The filtered, scoped table as an Excel workbook (all pages); the export is audited."""
     page = list_enterprises(db, user, query, paginate=False)
     _ = i18n.translator(lang_of(request))
-    wb = Workbook()
-    ws = wb.active
-    ws.title = _("企业")
-    ws.append([_(label) for _key, label in EXPORT_COLUMNS])
-    for row in page.items:
-        ws.append([row[key] for key, _label in EXPORT_COLUMNS])
-    ws.freeze_panes = "A2"
-    for col, width in zip("ABCDEFGHIJK", (22, 36, 12, 10, 8, 8, 12, 14, 14, 18, 18), strict=True):
-        ws.column_dimensions[col].width = width
-    buf = BytesIO()
-    wb.save(buf)
+    data = xlsx_bytes([Sheet(_("企业"), [_(label) for _key, label in EXPORT_COLUMNS],
+                             ([row[key] for key, _label in EXPORT_COLUMNS] for row in page.items),
+                             widths=(22, 36, 12, 10, 8, 8, 12, 14, 14, 18, 18))])
     audit(db, user.username, "enterprises.export", "enterprise", "", rows=len(page.items), filters=_params(query))
     db.commit()
     stamp = dt.date.today().strftime("%Y%m%d")
     return Response(
-        buf.getvalue(),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        data,
+        media_type=XLSX_MEDIA_TYPE,
         headers={"Content-Disposition": f'attachment; filename="qunlian-enterprises-{stamp}.xlsx"'},
     )
 

@@ -24,6 +24,7 @@ from qunlian.core.units import UnitError, convert, parse_unit
 from qunlian.enterprises.service import columns as C
 from qunlian.enterprises.service import values as V
 from qunlian.platform.tabular import ALL_FORMATS, read_table
+from qunlian.platform.tabular_out import Sheet, write_csv, write_xlsx
 
 # column kinds (``columns`` module docstring) read as text, as whole numbers, as 是/否
 TEXT_KINDS = {"uscc", "text", "town", "park", "industry", "ref_uscc", "exemption", "events", "label"}
@@ -169,18 +170,10 @@ def write_table(table: pa.Table, path: str | Path) -> None:
 
         pq.write_table(table, p)
     elif suffix == ".csv":
-        import pyarrow.csv as pcsv
-
-        pcsv.write_csv(table, p)
+        write_csv(p, table.column_names, ([row[c] for c in table.column_names] for row in table.to_pylist()))
     elif suffix == ".xlsx":
-        from openpyxl import Workbook
-
-        wb = Workbook(write_only=True)
-        ws = wb.create_sheet("results")
-        ws.append(table.column_names)
-        for row in table.to_pylist():
-            ws.append([row[c] for c in table.column_names])
-        wb.save(p)
+        write_xlsx(p, [Sheet("results", table.column_names,
+                             ([row[c] for c in table.column_names] for row in table.to_pylist()))])
     else:
         raise ValidationFailed([Problem(f"不支持的输出类型 {suffix}", fix="使用 .csv、.xlsx 或 .parquet", file=str(p))],
                                summary="无法写出结果")
@@ -189,25 +182,20 @@ def write_table(table: pa.Table, path: str | Path) -> None:
 def export_gongshi(results: pa.Table, method_title: str, year: int, path: str | Path, parts: dict[str, str],
                    grade_column: str = "grade") -> None:
     """The 公示 list: one sheet per part, firms by rank with score and class; excluded firms last, with reasons."""
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
     rows = results.to_pylist()
+    sheets = []
     for pid, pname in parts.items():
-        ws = wb.create_sheet(pname[:31])
-        ws.append([f"{year} 年度{method_title} — {pname} 评价结果公示"])
-        ws.append(["序号", "企业名称", "统一社会信用代码", "镇街道", "综合得分", "等级", "排名", "说明"])
         mine = sorted((r for r in rows if r.get("part") == pid and not r.get("excluded_reason")),
                       key=lambda r: (r.get("rank") or 10**9, r["uscc"]))
+        body = []
         for i, r in enumerate(mine, 1):
             notes = "；".join(x for x in (r.get("cap_note"), r.get("tenant_note"), r.get("adjustment_reason")) if x)
             score = r.get("final_score", r.get("total_score"))
-            ws.append([i, r.get("name"), r["uscc"], r.get("town"), None if score is None else round(score, 2),
-                       r.get(grade_column), r.get("rank"), notes])
-    ws = wb.create_sheet("未参评企业")
-    ws.append(["统一社会信用代码", "企业名称", "镇街道", "原因"])
-    for r in rows:
-        if r.get("excluded_reason"):
-            ws.append([r["uscc"], r.get("name"), r.get("town"), r["excluded_reason"]])
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+            body.append([i, r.get("name"), r["uscc"], r.get("town"), None if score is None else round(score, 2),
+                         r.get(grade_column), r.get("rank"), notes])
+        sheets.append(Sheet(pname, ["序号", "企业名称", "统一社会信用代码", "镇街道", "综合得分", "等级", "排名", "说明"],
+                            body, before=[[f"{year} 年度{method_title} — {pname} 评价结果公示"]]))
+    sheets.append(Sheet("未参评企业", ["统一社会信用代码", "企业名称", "镇街道", "原因"],
+                        [[r["uscc"], r.get("name"), r.get("town"), r["excluded_reason"]]
+                         for r in rows if r.get("excluded_reason")]))
+    write_xlsx(path, sheets)

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from qunlian.platform.tabular_out import unmark_csv_cell
 from qunlian.core.errors import Problem, ValidationFailed
 from qunlian.core.messages import N_, Message
 
@@ -321,7 +322,7 @@ def _read_csv(p: Path, data: bytes, digest: str, size: int) -> Table:
     try:
         for n, cells in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1):
             if any(c.strip() for c in cells):
-                rows.append((n, cells))
+                rows.append((n, [unmark_csv_cell(c) for c in cells]))  # our exports mark formula-like text
     except csv.Error as exc:
         raise _refuse(p.name, f"CSV 格式错误：{exc}", "检查引号是否成对；可用 Excel 打开后另存为 CSV UTF-8") from None
     return Table(file=p.name, sheet=p.stem, _rows=rows, sha256=digest, size=size, notes=notes)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sys
 from collections.abc import Iterator
@@ -76,13 +74,11 @@ def _emit(rows: list[dict[str, Any]], fmt: str, columns: list[tuple[str, str]]) 
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
         return
     if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf)
-        w.writerow([k for k, _ in columns])
-        for r in rows:
-            w.writerow(["" if r.get(k) is None else (json.dumps(r[k], ensure_ascii=False)
-                                                     if isinstance(r[k], (dict, list)) else r[k]) for k, _ in columns])
-        sys.stdout.write(buf.getvalue())
+        from qunlian.platform.tabular_out import csv_text
+
+        body = ([json.dumps(r[k], ensure_ascii=False) if isinstance(r.get(k), (dict, list)) else r.get(k)
+                 for k, _ in columns] for r in rows)
+        sys.stdout.write(csv_text([k for k, _ in columns], body, bom=False))
         return
     # table: header labels, then aligned text (east-asian width counted as 2)
     def w(s: str) -> int:
