@@ -35,6 +35,9 @@ from qunlian.targets.service import (
     decomposed_indicators,
     indicator_view,
     latest_period,
+    notes_by_item,
+    notes_for,
+    notes_on_indicator,
     plan_periods,
     town_targets,
 )
@@ -141,6 +144,7 @@ def plan_page(
         "periods": fig["periods"], "town": town_name, "towns": towns, "lights": LIGHTS,
         "can_enter": may_enter_some_actual(user),
         "decomposed": bool(fig["towns"]),
+        "notes": notes_for(plan.code), "note_index": notes_by_item(plan.code),
     })
 
 
@@ -203,6 +207,7 @@ def indicator_page(
         "plan": plan, "v": view, "chart": chart, "lights": LIGHTS,
         "can_enter": may_enter_actual(user, view["responsible_units"]),
         "saved": request.query_params.get("saved"),
+        "notes": notes_on_indicator(plan.code, code, town_name),
     })
 
 
@@ -241,6 +246,7 @@ def towns_page(
         "reconcile": reconcile_plan(db, plan.code, year), "periods": periods, "period": per,
         "rollup": rollup, "map": tmap, "indicator": ind, "ind": next(i for i in inds if i["code"] == ind),
         "verdicts": VERDICTS, "lights": LIGHTS, "aggregations": AGGREGATIONS, "all_towns": all_towns, "own": own,
+        "note_index": notes_by_item(plan.code),
     })
 
 
@@ -357,7 +363,7 @@ def tasks_page(
         "params": {"plan": p.code, "unit": unit or "", "status": status or "", "overdue": overdue,
                    "as_of": period or ""},
         "task_status": TASK_STATUS, "warnings": WARNINGS, "error": request.query_params.get("error"),
-        "done": request.query_params.get("done"),
+        "done": request.query_params.get("done"), "note_index": notes_by_item(p.code),
     })
 
 

@@ -184,6 +184,15 @@ def _num(context: Any, value: Any, digits: int = 2) -> str:
 
 
 @pass_context
+def _localized(context: Any, item: Any, field: str = "text", lang: str | None = None) -> Any:
+    """A data item's text in the reader's language: ``item[field + "_" + lang]``, else the Chinese
+    ``item[field + "_zh"]`` (for texts that are data, such as plan data notes, not catalogue msgids).
+    ``lang``: for macros imported without the page's context."""
+    get = item.get if isinstance(item, dict) else (lambda k, d=None: getattr(item, k, d))
+    return get(f"{field}_{lang or _lang(context)}") or get(f"{field}_zh")
+
+
+@pass_context
 def _percent(context: Any, value: Any, digits: int = 1) -> str:
     """A fraction as a percentage in the request locale (0.125 → 12.5%), — when empty."""
     if value is None or value == "":
@@ -219,6 +228,7 @@ def _plain(value: Any) -> str:
 
 
 templates.env.filters["num"] = _num
+templates.env.filters["localized"] = _localized
 templates.env.filters["plain"] = _plain
 templates.env.filters["percent"] = _percent
 templates.env.filters["date"] = _date

@@ -1,4 +1,5 @@
-"""`qunlian plans list` and `qunlian plans show ID`: the plans loaded into the store."""
+"""`qunlian plans list`, `qunlian plans show ID` and `qunlian plans notes ID`: the plans loaded into the
+store and the data notes (数据说明) on them."""
 
 from __future__ import annotations
 
@@ -118,6 +119,50 @@ def show_cmd(
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         typer.echo(render_plan(data))
+
+
+class NotesFormat(str, enum.Enum):
+    text = "text"
+    json = "json"
+
+
+#: what `qunlian plans notes --format json` prints of each note (the contract other systems read)
+NOTE_KEYS = ("id", "plan", "item_kind", "item_key", "kind", "text_zh", "text_en", "sources")
+
+
+@plans_app.command("notes")
+def notes_cmd(
+    plan_id: str = typer.Argument(..., metavar="PLAN_CODE", help="规划编号，如 pinghu-mfg-14th（见 `qunlian plans list`）"),
+    format: NotesFormat = typer.Option(NotesFormat.text, "--format", "-f", help="text | json"),
+) -> None:
+    """列出一个规划的数据说明（原文矛盾、存疑读法） / list a plan's data notes (contradictions, doubtful readings).
+
+    The notes are shipped with the plan data: no store is needed."""
+    from qunlian.platform.i18n import cli_language
+    from qunlian.targets.plans.loader import plan_codes
+    from qunlian.targets.service import NOTE_ITEM_KINDS, NOTE_KINDS, notes_for
+
+    codes = plan_codes()
+    if plan_id not in codes:
+        _fail(Message("没有编号为 %(id)s 的规划。已有：%(known)s", id=repr(plan_id), known="、".join(codes)))
+    notes = notes_for(plan_id)
+    if format is NotesFormat.json:
+        typer.echo(json.dumps([{k: n[k] for k in NOTE_KEYS} for n in notes], ensure_ascii=False, indent=2))
+        return
+    if not notes:
+        typer.echo(say(Message("规划 %(id)s 没有数据说明", id=plan_id)))
+        return
+    en = cli_language() == "en"
+    out = [say(Message("%(id)s 的数据说明（%(n)s 条）", id=plan_id, n=len(notes)))]
+    for n in notes:
+        out += [
+            "",
+            (f"[{n['id']}] {say(NOTE_KINDS[n['kind']])} · {say(NOTE_ITEM_KINDS[n['item_kind']])} "
+             f"{n['item_key']}：{n['item_label']}"),
+            f"  {n['text_en'] if en else n['text_zh']}",
+        ]
+        out += [f"  - {s['seed']} {s['section']}：“{s['quote']}”" for s in n["sources"]]
+    typer.echo("\n".join(out))
 
 
 # --------------------------------------------------------------------------- text rendering

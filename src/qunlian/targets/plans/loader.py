@@ -5,7 +5,8 @@ through ``qunlian.platform.rules`` (strict YAML, strict schemas); the regions an
 the regions capability's (``qunlian.regions.service.load_regions``), loaded first. Every plan and
 system names its region, which must exist in the hierarchy. Loading is idempotent: every row is
 found by its stable key (plan code, indicator code, system+code, task/project seq) and updated in
-place, so running `qunlian init` twice leaves one copy.
+place, so running `qunlian init` twice leaves one copy. The data notes on the plans (data/notes,
+``qunlian.targets.plans.notes``) are checked against the plan files on every load.
 """
 
 from __future__ import annotations
@@ -379,6 +380,10 @@ def load_reference_data(session: Session, actor: str = "system") -> str:
     region = load_regions(session)
     systems = load_systems(session)
     plans = [load_plan(session, code) for code in plan_codes()]
+    # the notes module reads the plan files through this one: imported here, not at the top
+    from qunlian.targets.plans.notes import check_shipped_notes
+
+    n_notes = check_shipped_notes()  # a note on an item the plans do not hold stops the load
     session.flush()
     n_ind = sum(len(p.indicators) for p in plans)
     n_tgt = sum(len(i.targets) for p in plans for i in p.indicators)
@@ -395,6 +400,7 @@ def load_reference_data(session: Session, actor: str = "system") -> str:
         "targets": n_tgt,
         "tasks": n_task,
         "projects": n_proj,
+        "data_notes": n_notes,
     }
     audit(session, actor, "reference.load", entity="plans", **detail)
     return Message(

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from qunlian.platform.rules import Cited, Source, Strict
+from qunlian.platform.rules import Cited, Id, Source, Strict, StrictValues, Text
 
 TARGET_KINDS = ("value", "lower_bound", "cumulative", "qualitative")
 TargetKind = Literal["value", "lower_bound", "cumulative", "qualitative"]
@@ -262,6 +262,94 @@ class SystemFile(Cited):
             raise ValueError("root.level must be 'system'")
         _no_dupes("node codes", [n.code for n in root.walk()])
         return root
+
+
+# --------------------------------------------------------------------------- data notes (数据说明)
+
+NOTE_KINDS = ("contradiction", "doubtful_reading")
+NOTE_ITEM_KINDS = ("plan", "indicator", "task", "project", "town_cell")
+SEED_FILE = r"^\d{3}_[0-9a-f]{16}\.txt$"  # a file name under shared/seeds
+
+
+class NoteSource(StrictValues):
+    """Where one reading of a note is printed: the seed file, the section or table, and its words.
+
+    ``quote`` is the seed's text as extracted (damage included, "1. 52"); a run of blanks, tabs or
+    line breaks in it is written as one space.
+    """
+
+    seed: str = Field(pattern=SEED_FILE)
+    section: Text
+    quote: Text
+
+
+class PlanRef(Strict):
+    kind: Literal["plan"]
+
+
+class IndicatorRef(Strict):
+    kind: Literal["indicator"]
+    code: str  # the indicator code (for 002's clusters: va-<cluster code>)
+
+
+class TaskRef(Strict):
+    kind: Literal["task"]
+    seq: int  # the task's 序号 (003 附件2)
+
+
+class ProjectRef(Strict):
+    kind: Literal["project"]
+    seq: int  # the project's row in 000 附件
+
+
+class TownCellRef(Strict):
+    kind: Literal["town_cell"]
+    indicator: str  # the indicator code
+    town: str  # the town as the plan file prints it in town_targets
+
+
+NoteItem = Annotated[PlanRef | IndicatorRef | TaskRef | ProjectRef | TownCellRef, Field(discriminator="kind")]
+
+
+def item_key(item: PlanRef | IndicatorRef | TaskRef | ProjectRef | TownCellRef, plan: str) -> str:
+    """The item's key as the loader names it: plan code, indicator code, task or project seq,
+    ``indicator/town`` for a town cell."""
+    if isinstance(item, IndicatorRef):
+        return item.code
+    if isinstance(item, TaskRef | ProjectRef):
+        return str(item.seq)
+    if isinstance(item, TownCellRef):
+        return f"{item.indicator}/{item.town}"
+    return plan
+
+
+class NoteSpec(Strict):
+    """One data note: a contradiction in the seeds or a doubtful reading of them, on one loaded item."""
+
+    id: Id
+    item: NoteItem
+    kind: Literal["contradiction", "doubtful_reading"]
+    text_zh: Text  # both readings, which one the platform loads and why
+    text_en: Text
+    sources: list[NoteSource] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _both_sides(self) -> NoteSpec:
+        if self.kind == "contradiction" and len(self.sources) < 2:
+            raise ValueError("a contradiction cites both sides: at least two sources")
+        return self
+
+
+class NotesFile(Strict):
+    """``plans/data/notes/<plan code>.yaml``: the data notes on one plan's items."""
+
+    plan: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    notes: list[NoteSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> NotesFile:
+        _no_dupes("notes.id", [n.id for n in self.notes])
+        return self
 
 
 def _no_dupes(what: str, items: list[Any]) -> None:
