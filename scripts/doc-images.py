@@ -109,10 +109,83 @@ def main() -> None:
             firm.evaluate("window.scrollTo(0, 0)")
             firm.screenshot(path=str(out / "demo-enterprise.png"), full_page=True)
             print(f"muni-simulator.png, demo-enterprise.png  ← {own}")
+            import_images(admin, base, out, env)
             browser.close()
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def import_images(page, base: str, out: Path, env: dict[str, str]) -> None:
+    """The user guide's import pictures: a real template and a real validation report as spreadsheet
+    programs print them (LibreOffice → PDF → PNG), and the preview of a correction in the browser."""
+    import openpyxl
+
+    work = Path(tempfile.mkdtemp(prefix="qunlian-import-img-"))
+    subprocess.run([QUNLIAN, "templates", "--output", str(work)], env=env, check=True, capture_output=True)
+    tax = next(work.glob("*-tax-*.xlsx"))
+    render_sheet(tax, out / "import-template.png", work)
+    page.goto(base + "/enterprises?sort=tax&desc=1&scale=above")
+    firms = [page.locator("tr[data-uscc]").nth(i).get_attribute("data-uscc") for i in range(3)]
+    stored = []  # each firm's latest year and its tax and revenue as stored, for a plausible correction
+    for firm in firms[:2]:
+        page.goto(f"{base}/enterprises/{firm}/history")
+        row = page.locator("tr[data-year]").last
+        cells = [row.get_attribute("data-year")] + [
+            row.locator(f"td[data-field={f}]").inner_text().replace(",", "") for f in ("tax_wan", "revenue_wan")]
+        stored.append((int(cells[0]), float(cells[1]), float(cells[2])))
+    year = stored[0][0]
+
+    def filled(name: str, rows: list[list]) -> Path:
+        wb = openpyxl.load_workbook(tax)
+        ws = wb.worksheets[0]
+        ws["D3"] = "万元"
+        for i, row in enumerate(rows):
+            for j, v in enumerate(row, start=1):
+                ws.cell(row=4 + i, column=j, value=v)
+        path = work / name
+        wb.save(path)
+        return path
+
+    (_y0, tax0, rev0), (_y1, tax1, rev1) = stored
+    bad = filled("税收-有错.xlsx", [[firms[0], None, year, f"约{round(tax0)}", rev0],
+                                  [firms[1][:-1], None, year, tax1, rev1], [firms[2], None, year + 5, 88, 600]])
+    report = work / "校验报告.xlsx"
+    subprocess.run([QUNLIAN, "import", "enterprise-years", str(bad), "--report", str(report)], env=env,
+                   capture_output=True)
+    render_sheet(report, out / "import-report.png", work)
+    good = filled("税收-更正.xlsx", [[firms[0], None, year, round(tax0 * 1.06, 1), rev0], [firms[1], None, year, tax1, rev1]])
+    page.goto(f"{base}/enterprises/{firms[0]}/history")
+
+    page.goto(base + "/imports")
+    page.set_input_files("[data-testid=file]", str(good))
+    page.fill("[data-testid=source]", "税务局")
+    page.click("[data-testid=preview]")
+    page.wait_for_selector("[data-testid=import-preview]")
+    page.screenshot(path=str(out / "import-preview.png"), full_page=True)
+    print("import-template.png, import-report.png, import-preview.png")
+
+
+def render_sheet(xlsx: Path, png: Path, work: Path, rows: int = 12) -> None:
+    """The first sheet of a workbook as LibreOffice prints it (landscape, one page wide, its first
+    ``rows`` rows), the top of the first page as PNG."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(xlsx)
+    ws = wb.worksheets[0]
+    ws.page_setup.orientation = "landscape"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.print_area = f"A1:{openpyxl.utils.get_column_letter(ws.max_column)}{rows}"
+    copy = work / f"print-{xlsx.name}"
+    wb.save(copy)
+    subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(work), str(copy)],
+                   check=True, capture_output=True, timeout=180)
+    pdf = copy.with_suffix(".pdf")
+    # the top third of an A4 landscape page at 110 dpi holds the printed rows
+    subprocess.run(["pdftoppm", "-png", "-r", "110", "-f", "1", "-l", "1", "-singlefile", "-x", "0", "-y", "0",
+                    "-W", "1287", "-H", "330", str(pdf), str(png.with_suffix(""))], check=True, capture_output=True)
+
 
 
 if __name__ == "__main__":

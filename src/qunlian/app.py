@@ -21,6 +21,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from qunlian.accounts.service import load_principal
 from qunlian.accounts.throttle import LoginThrottle
 from qunlian.installed import CAPABILITIES, nav
+from qunlian.installed import sources as installed_sources
+from qunlian.platform.sources import install as install_sources
 from qunlian.platform.db import make_engine, session_factory
 from qunlian.platform.i18n import N_
 from qunlian.platform.web.deps import NotAuthenticated, optional_user, render
@@ -89,6 +91,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.state.load_principal = load_principal
     app.state.profile_sections = [resolve(ref) for cap in CAPABILITIES for ref in cap.profile_sections]
+    install_sources(installed_sources())
     deps.install(
         template_dirs=[d for d in (cap.template_dir for cap in CAPABILITIES) if d is not None],
         nav=[*nav(), NavEntry("/api/docs", "接口文档", None, order=90)],

@@ -115,12 +115,14 @@ def db_revision(message: str = typer.Argument(..., help="迁移说明 / what the
 
 def _register() -> None:
     """Mount every installed capability's commands (qunlian.installed)."""
-    from qunlian.installed import CAPABILITIES
+    from qunlian.installed import CAPABILITIES, sources
     from qunlian.platform.registry import resolve
+    from qunlian.platform.sources import install
 
     for cap in CAPABILITIES:
         for ref in cap.cli:
             resolve(ref)(app)
+    install(sources())
 
 
 _register()

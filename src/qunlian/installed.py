@@ -7,9 +7,11 @@ read this list; `qunlian.platform` never imports it.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import MetaData
 
-from qunlian import accounts, chains, demo, enterprises, overview, per_mu, regions, targets
+from qunlian import accounts, chains, demo, enterprises, exchange, overview, per_mu, regions, targets
 from qunlian.platform.registry import Capability, NavEntry, resolve
 
 CAPABILITIES: tuple[Capability, ...] = (
@@ -18,6 +20,7 @@ CAPABILITIES: tuple[Capability, ...] = (
     regions.CAPABILITY,
     chains.CAPABILITY,
     enterprises.CAPABILITY,
+    exchange.CAPABILITY,
     per_mu.CAPABILITY,
     targets.CAPABILITY,
     demo.CAPABILITY,
@@ -33,6 +36,11 @@ def metadata() -> MetaData:
         if cap.models:
             resolve(cap.models)
     return Base.metadata
+
+
+def sources() -> list[Any]:
+    """Every installed data source (qunlian.platform.sources.DataSource), in capability order."""
+    return [src for cap in CAPABILITIES for ref in cap.sources for src in resolve(ref)]
 
 
 def nav() -> list[NavEntry]:

@@ -128,8 +128,12 @@ def test_same_file_twice_is_idempotent_and_noted(tmp_path, region, counts):
     f = write_xlsx(tmp_path / "a.xlsx", [HEADER, *good_rows(3)])
     import_enterprise_years(region, f, units=TAX_YUAN)
     snap = {k: v.tax_wan for k, v in years(region).items()}
+    batches = counts()["import_batches"]
     res = import_enterprise_years(region, f, units=TAX_YUAN)
-    assert res.years_replaced == 3 and any("此前已导入" in n for n in res.notes)
+    assert any("此前已导入" in n for n in res.notes)
+    # re-importing the same file changes nothing: no value differs, so no batch and no write
+    assert res.unchanged and res.batch_id is None and res.years_replaced == 0 and res.cells_changed == 0
+    assert counts()["import_batches"] == batches
     assert {k: v.tax_wan for k, v in years(region).items()} == snap
     assert counts()["enterprises"] == 3
 
@@ -364,7 +368,9 @@ def test_export_then_import_round_trip(tmp_path, region, counts, suffix):
         assert header[:7] == ["uscc", "name", "year", "town", "park", "industry_code", "above_scale"]
         assert "当湖街道" in text.decode("utf-8-sig") and "123.4567" in text.decode("utf-8-sig")
     res = import_enterprise_years(region, out)
-    assert (res.years_replaced, res.years_created, res.enterprises_updated) == (2, 0, 0)
+    # the export imports back to exactly what is stored: no value changes, so nothing is written
+    assert (res.years_replaced, res.years_created, res.enterprises_updated, res.cells_changed) == (0, 0, 0, 0)
+    assert res.unchanged and res.batch_id is None and res.cells_unchanged > 0
     after = {k: v for k, v in years(region).items() if k[1] == 2023}
     fields = ["above_scale", "land_mu", "tax_wan", "revenue_wan", "employees", "invention_patents", "energy_tce"]
     for k in before:

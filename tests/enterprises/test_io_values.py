@@ -14,6 +14,7 @@ from qunlian.enterprises.values import (
     CellError,
     clean,
     parse_bool,
+    parse_date,
     parse_industry_code,
     parse_quantity,
     parse_year,
@@ -142,3 +143,56 @@ def test_clean_keeps_fifteen_digits(x):
 def test_integer_cells_parse_exactly(n):
     assert parse_quantity(n).value == n
     assert parse_quantity(f"{n:,}").value == n
+
+
+# --------------------------------------------------------------------------- dates
+
+
+@pytest.mark.parametrize(("raw", "date"), [
+    (dt.date(2023, 1, 5), dt.date(2023, 1, 5)),
+    (dt.datetime(2023, 1, 5, 14, 30), dt.date(2023, 1, 5)),
+    ("2023-01-05", dt.date(2023, 1, 5)),
+    ("2023/1/5", dt.date(2023, 1, 5)),
+    ("2023.1.5", dt.date(2023, 1, 5)),
+    ("2023年1月5日", dt.date(2023, 1, 5)),
+    ("2023年01月05号", dt.date(2023, 1, 5)),
+    ("20230105", dt.date(2023, 1, 5)),
+    ("２０２３年１月５日", dt.date(2023, 1, 5)),
+    ("２０２３／１／５", dt.date(2023, 1, 5)),
+    (" 2023-01-05 00:00:00 ", dt.date(2023, 1, 5)),  # a datetime written out by a program
+    (44931, dt.date(2023, 1, 5)),  # Excel's serial number for 2023-01-05
+    (44931.75, dt.date(2023, 1, 5)),  # with a time of day
+    ("44931", dt.date(2023, 1, 5)),  # a serial exported as text
+    (25569, dt.date(1970, 1, 1)),
+    (36526, dt.date(2000, 1, 1)),
+    (43890, dt.date(2020, 2, 29)),
+])
+def test_parse_date(raw, date):
+    assert parse_date(raw) == date
+
+
+@pytest.mark.parametrize("raw", [None, "", "  ", "—", "-", "N/A", float("nan")])
+def test_parse_date_missing(raw):
+    assert parse_date(raw) is None
+
+
+@pytest.mark.parametrize("raw", ["2023-02-30", "2023-13-01", "2023年1月", "2023", 2023, 12, "1/5/2023", "明天",
+                                 True, dt.time(8, 30), float("inf"), 10**7, "2023-1/5", "2023-01-05x"])
+def test_parse_date_rejects(raw):
+    with pytest.raises(CellError) as info:
+        parse_date(raw)
+    assert info.value.message and info.value.fix
+
+
+def test_a_year_typed_into_a_date_column_is_not_read_as_1905():
+    with pytest.raises(CellError) as info:
+        parse_date(2023)
+    assert "不像日期" in info.value.message
+
+
+@given(st.dates(min_value=dt.date(1920, 1, 1), max_value=dt.date(2199, 12, 31)))
+def test_serial_numbers_and_texts_agree(d):
+    serial = (d - dt.date(1899, 12, 30)).days
+    assert parse_date(serial) == parse_date(float(serial)) == d
+    assert parse_date(d.isoformat()) == parse_date(f"{d.year}年{d.month}月{d.day}日") == d
+    assert parse_date(f"{d.year}/{d.month}/{d.day}") == parse_date(d.strftime("%Y%m%d")) == d

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from io_helpers import HEADER, good_rows, write_csv, write_xlsx
+from io_helpers import HEADER, good_rows, no_parsing, write_csv, write_xlsx  # noqa: F401 (no_parsing: a fixture)
 
 from qunlian.core.errors import ValidationFailed
 from qunlian.platform import tabular as readers
@@ -36,14 +36,6 @@ def refused(path: Path, **kw) -> ValidationFailed:
     return exc
 
 
-@pytest.fixture
-def no_parsing(monkeypatch):
-    """Fail loudly if anything reaches openpyxl: refusals must come from the checks before parsing."""
-
-    def boom(*a, **k):
-        raise AssertionError("openpyxl was called on a file that should have been refused")
-
-    monkeypatch.setattr(openpyxl, "load_workbook", boom)
 
 
 def test_file_over_the_size_limit_is_refused_before_reading(tmp_path, region, counts, no_parsing, monkeypatch):

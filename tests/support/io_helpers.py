@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pytest
 
 from qunlian.core.uscc import make_uscc
 from qunlian.enterprises.models import Enterprise, EnterpriseYear
@@ -44,3 +45,13 @@ def good_rows(n: int = 3, year: int = 2023) -> list[list[Any]]:
     towns = ["当湖街道", "当湖", "钟埭街道"]
     return [[code(i), f"平湖测试企业{i}有限公司", year, towns[i % 3], "3976", "是" if i % 2 else "否",
              10 + i, 1_200_000 * (i + 1), 50 + i] for i in range(n)]
+
+
+@pytest.fixture
+def no_parsing(monkeypatch):
+    """Fail loudly if anything reaches openpyxl: refusals must come from the checks before parsing."""
+
+    def boom(*a, **k):
+        raise AssertionError("openpyxl was called on a file that should have been refused")
+
+    monkeypatch.setattr(openpyxl, "load_workbook", boom)

@@ -39,6 +39,7 @@ UNITS: tuple[Unit, ...] = (
     Unit("人", "count", 1.0, ("persons", "person", "people")),
     Unit("件", "count", 1.0, ("items", "pcs")),
     Unit("家", "count", 1.0, ("firms",)),
+    Unit("项", "count", 1.0, ("standards",)),
     Unit("比例", "ratio", 1.0, ("fraction", "ratio")),
     Unit("%", "ratio", 0.01, ("％", "percent", "百分比")),
     Unit("‰", "ratio", 0.001, ("permille",)),

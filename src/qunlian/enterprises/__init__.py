@@ -7,10 +7,10 @@ CAPABILITY = Capability(
     title="企业",
     package="qunlian.enterprises",
     models="qunlian.enterprises.models",
-    routers=("qunlian.enterprises.web:router", "qunlian.enterprises.imports_web:router",
+    routers=("qunlian.enterprises.web:router", "qunlian.enterprises.history_web:router",
              "qunlian.enterprises.api:router"),
     cli=("qunlian.enterprises.cli:register",),
-    nav=(NavEntry("/enterprises", "企业", "firms.read", order=10),
-         NavEntry("/imports", "数据导入", "imports.run", order=70)),
+    nav=(NavEntry("/enterprises", "企业", "firms.read", order=10),),
     docs="import.md",
+    sources=("qunlian.enterprises.sources:SOURCES",),
 )

@@ -67,6 +67,9 @@ def import_enterprise_years_cmd(
     source: str = typer.Option("", "--source", help="数据来源，如 税务局 / data source"),
     check: bool = typer.Option(False, "--check", help="只校验，不写入 / validate only"),
     region: str | None = region_option(),
+    report: Path | None = typer.Option(None, "--report",
+                                       help="有问题时写出校验报告 .xlsx（问题单元格标红）/ on problems, write a validation report"),
+    changes: bool = typer.Option(False, "--changes", help="列出每个改动的数值（旧 → 新）/ list every changed value"),
 ) -> None:
     """导入企业年度数据 / import enterprise-years (uscc, year, figures) from .xlsx or .csv."""
     from qunlian.core.errors import ValidationFailed
@@ -82,6 +85,11 @@ def import_enterprise_years_cmd(
         echo(Message("%(summary)s（共 %(n)s 个问题）：", summary=exc.summary, n=len(exc.problems)), err=True)
         for p in exc.problems:
             typer.echo(explain(p).replace("\n", " "), err=True)
+        if report is not None:
+            from qunlian.enterprises.enterprise_years import write_report
+
+            write_report(file, exc.problems, report, sheet=sheet)
+            echo(Message("校验报告已写到 %(path)s：改好标红的单元格后重新导入", path=str(report)), err=True)
         raise typer.Exit(1) from None
     finally:
         engine.dispose()
@@ -89,7 +97,11 @@ def import_enterprise_years_cmd(
         typer.echo(f"注意 note: {say(note)}")
     if result.units:
         typer.echo("单位 units: " + "，".join(f"{k}={v}" for k, v in result.units.items()))
-    typer.echo(result.summary())
+    typer.echo(say(result.summary()))
+    if changes:
+        for ch in result.changes:
+            where = f"{ch.uscc} {ch.name} {ch.year or ''}".strip()
+            typer.echo(f"  {where} {ch.field}: {ch.old!r} → {ch.new!r}")
     if result.batch_id is not None:
         typer.echo(f"batch_id={result.batch_id} rows={result.rows}")
 
@@ -99,6 +111,8 @@ def export_enterprise_years_cmd(
     year: int = typer.Option(..., "--year", help="年度 / year"),
     output: Path = typer.Option(..., "--output", "-o", help="输出文件 .csv 或 .xlsx / output file"),
     region: str | None = region_option(),
+    headers: str = typer.Option("en", "--headers",
+                                help="表头：en 标准英文列名（默认），zh 中文列名带单位 / en: canonical names, zh: Chinese"),
 ) -> None:
     """导出某年度的企业年度数据（标准列名，金额万元）/ export one year's enterprise-years."""
     from qunlian.enterprises.enterprise_years import export_enterprise_years
@@ -106,9 +120,12 @@ def export_enterprise_years_cmd(
     from qunlian.core.errors import QunlianError
     from qunlian.platform.i18n import Message, echo, explain
 
+    if headers not in ("en", "zh"):
+        echo(Message("--headers 只能是 en 或 zh（收到 %(value)s）", value=repr(headers)), err=True)
+        raise typer.Exit(2)
     engine = _engine()
     try:
-        n = export_enterprise_years(engine, year, output, region=region)
+        n = export_enterprise_years(engine, year, output, region=region, headers=headers)
     except QunlianError as exc:
         typer.echo(explain(exc), err=True)
         raise typer.Exit(2) from None

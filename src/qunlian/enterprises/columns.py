@@ -7,7 +7,11 @@ its unit, in the header or through the importer's ``units`` option.
 
 Kinds:
   uscc      统一社会信用代码, checked against GB 32100-2015
-  text      free text (enterprise name)
+  text      free text (enterprise name), up to 200 characters
+  longtext  free text (主营产品, 经营范围), up to 4000 characters
+  date      a calendar date (Excel date, serial number or text such as 2023-01-05)
+  chains    chains the firm is on (beyond those its industry code gives): "体系 · 链" labels, SYSTEM:CODE
+            or a chain's code or name, several separated by ；
   year      a calendar year
   town      a 镇街道 of the store (name, code or alias)
   park      a park of the store (name or code)
@@ -115,6 +119,17 @@ COLUMNS: tuple[Column, ...] = (
                     "房东企业代码", "landowner", "landowner uscc")),
     Column("exemption", "免评原因", "exemption", "year",
            aliases=("不参评原因", "申请免评原因", "免评情形", "免评", "exemption")),
+    # the registry (市场监管局) and IP/standards (科技局、市场监管局) templates' columns
+    Column("established_on", "成立日期", "date", "enterprise",
+           aliases=("成立时间", "注册日期", "登记日期", "设立日期", "established", "established on")),
+    Column("main_products", "主营产品", "longtext", "enterprise",
+           aliases=("主要产品", "主导产品", "主营产品名称", "main products")),
+    Column("business_scope", "经营范围", "longtext", "enterprise", aliases=("许可经营范围", "business scope")),
+    Column("chains", "所属产业链", "chains", "enterprise", aliases=("所属链", "所在产业链", "产业链节点", "chains")),
+    Column("standards_led", "主导制定标准", "integer", "year", "count", "项", nonnegative=True,
+           aliases=("主导制定标准数", "主导或参与制定标准", "主导（参与）制定标准数", "制定标准数", "standards led")),
+    Column("zhejiang_made", "品字标浙江制造认证", "bool", "year",
+           aliases=("品字标", "品字标认证", "是否品字标企业", "品字标企业", "浙江制造认证", "zhejiang made")),
 )
 
 # Read by the 亩均 engine's standalone mode (``qunlian muni evaluate --input``) and not stored on an
@@ -143,7 +158,11 @@ BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
 ENGINE_BY_NAME: dict[str, Column] = {c.name: c for c in (*COLUMNS, *ENGINE_COLUMNS)}
 _EVERY: dict[str, Column] = {c.name: c for c in (*COLUMNS, *ENGINE_COLUMNS, *DERIVED)}
 REQUIRED: tuple[Column, ...] = tuple(c for c in COLUMNS if c.required)
-ENTERPRISE_FIELDS: tuple[str, ...] = ("name", "town", "park", "industry_code")
+ENTERPRISE_FIELDS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.target == "enterprise")
+# enterprise attributes other than name, town, park and industry code: stored as given, a blank keeps them
+PLAIN_ENTERPRISE_FIELDS: tuple[str, ...] = ("established_on", "main_products", "business_scope")
+# what `qunlian export enterprise-years` writes: every column but the chain links (the chains page lists those)
+EXPORT_FIELDS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.name != "chains")
 YEAR_FIELDS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.target == "year")
 
 
@@ -190,7 +209,8 @@ def bind(header: str, *, engine: bool = False) -> tuple[Column | None, str | Non
 
 
 # the internal units as the pages show them (msgids: the catalogue translates them with the labels)
-UNIT_NAMES = (N_("万元"), N_("亩"), N_("万元/亩"), N_("吨标准煤"), N_("万千瓦时"), N_("吨"), N_("人"), N_("件"), N_("家"))
+UNIT_NAMES = (N_("万元"), N_("亩"), N_("万元/亩"), N_("吨标准煤"), N_("万千瓦时"), N_("吨"), N_("人"), N_("件"), N_("家"),
+              N_("项"))
 
 
 def heading(name: str) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    JSON,
     String,
     Text,
     UniqueConstraint,
@@ -48,6 +49,8 @@ class Enterprise(Base):
     foreign_investor: Mapped[str | None] = mapped_column(String(200))
     fortune500_investor: Mapped[bool] = mapped_column(default=False)  # 世界500强 投资
     established_on: Mapped[dt.date | None] = mapped_column(Date)
+    main_products: Mapped[str | None] = mapped_column(Text)  # 主营产品, as the registry or the firm states them
+    business_scope: Mapped[str | None] = mapped_column(Text)  # 经营范围, as on the business licence
     listed: Mapped[bool] = mapped_column(default=False)
     flags: Mapped[list[Any]] = mapped_column(default=list)  # free tags, e.g. "chain_master"
     is_demo: Mapped[bool] = mapped_column(default=False)  # invented by `qunlian demo`
@@ -99,6 +102,8 @@ class EnterpriseYear(Base):
     export_wan: Mapped[float | None] = mapped_column(Float)
     high_tech_revenue_wan: Mapped[float | None] = mapped_column(Float)
     invention_patents: Mapped[int | None] = mapped_column(Integer)
+    standards_led: Mapped[int | None] = mapped_column(Integer)  # standards the firm led or co-drafted (项)
+    zhejiang_made: Mapped[bool | None] = mapped_column(Boolean)  # holds a 品字标浙江制造 certificate
     # A tenant without industrial land of its own names its landowner: 亩均 methods merge tenants with,
     # or grade them as, the landowner (REFERENCE §1: 遂昌, 江山).
     landowner_uscc: Mapped[str | None] = mapped_column(String(18))
@@ -108,6 +113,25 @@ class EnterpriseYear(Base):
     import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
 
     enterprise: Mapped[Enterprise] = relationship(back_populates="years")
+
+
+class FigureRevision(Base):
+    """One change of one stored figure by an import: what it was, what it became, which batch did it.
+
+    Written for every cell an import sets to a different value (a first value included), never for a
+    cell it leaves as it was; so a figure's history is its revisions, and its value on an earlier date
+    is the value after the last revision before that date (``enterprises.history``)."""
+
+    __tablename__ = "figure_revisions"
+    __table_args__ = (Index("ix_figure_revisions_enterprise_year", "enterprise_id", "year", "field"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"))
+    year: Mapped[int | None] = mapped_column(Integer)  # None for an enterprise attribute (name, town …)
+    field: Mapped[str] = mapped_column(String(40))  # canonical column name
+    old_value: Mapped[Any] = mapped_column(JSON(none_as_null=True), nullable=True)
+    new_value: Mapped[Any] = mapped_column(JSON(none_as_null=True), nullable=True)
+    import_batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id"), index=True)
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
 class EnterpriseEvent(Base):

@@ -215,6 +215,7 @@ def enterprise_profile(session: Session, user: ScopeHolder | None, uscc: str) ->
         "industry_name": industry.name if industry else None,
         "ownership": ent.ownership,
         "established_on": ent.established_on.isoformat() if ent.established_on else None,
+        "main_products": ent.main_products, "business_scope": ent.business_scope,
         "listed": ent.listed,
         "is_demo": ent.is_demo,
         "chain_nodes": nodes,

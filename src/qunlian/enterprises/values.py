@@ -157,3 +157,63 @@ def parse_industry_code(raw: object) -> str | None:
     if isinstance(raw, int):
         return str(raw).zfill(4) if 0 <= raw < 10000 else str(raw)
     return fold(str(raw)).upper()
+
+
+# Excel's 1900 date system counts days from 1899-12-30 (it wrongly takes 1900 as a leap year, so the
+# serials before 1900-03-01 are off by one; they are outside the accepted range anyway).
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+#: serial numbers read as dates: 1920-01-01 … 2199-12-31. A number below (2023, 12) is not a date a
+#: county sheet holds (a year typed into a date column, a count), so it is refused, not misread.
+DATE_SERIAL_MIN = (dt.date(1920, 1, 1) - EXCEL_EPOCH).days
+DATE_SERIAL_MAX = (dt.date(2199, 12, 31) - EXCEL_EPOCH).days
+
+_DATE_TEXT = re.compile(
+    r"(?P<y>\d{4})(?:(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})|年(?P<m2>\d{1,2})月(?P<d2>\d{1,2})[日号]?)"
+    r"(?:T?\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"  # a time of day after the date ("2023-01-05 00:00:00")
+)
+_DATE_DIGITS = re.compile(r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})")
+_DATE_SERIAL = re.compile(r"\d{5}(?:\.\d+)?")
+_DATE_FIX = "按 2023-01-05、2023/1/5 或 2023年1月5日 的格式填写；不清楚请留空"
+
+
+def _serial_date(serial: float) -> dt.date:
+    if not DATE_SERIAL_MIN <= serial < DATE_SERIAL_MAX + 1:
+        raise CellError(f"数字 {serial:g} 不像日期（Excel 日期序号应在 {DATE_SERIAL_MIN}–{DATE_SERIAL_MAX} 之间，"
+                        "即 1920-01-01 至 2199-12-31）", _DATE_FIX)
+    return EXCEL_EPOCH + dt.timedelta(days=math.floor(serial))
+
+
+def parse_date(raw: object) -> dt.date | None:
+    """A date as clerks and spreadsheet programs write it. None when the cell is blank or "—".
+
+    Accepted: a date or datetime cell; an Excel serial number (what a date cell holds when it is read
+    without its format, or exported as a plain number; 1900 date system, 1920–2199); texts
+    "2023-01-05", "2023/1/5", "2023.1.5", "2023年1月5日", "20230105", also in full-width digits and
+    with a time of day after the date.
+    """
+    if is_missing(raw):
+        return None
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    if isinstance(raw, bool):
+        raise CellError("这里应填日期，单元格却是逻辑值（TRUE/FALSE）", _DATE_FIX)
+    if isinstance(raw, dt.time):
+        raise CellError("这里应填日期，单元格却只有时间", _DATE_FIX)
+    if isinstance(raw, int | float):
+        if not math.isfinite(raw):
+            raise CellError("数值无穷大，不是日期", _DATE_FIX)
+        return _serial_date(raw)
+    text = fold(str(raw))
+    m = _DATE_TEXT.fullmatch(text) or _DATE_DIGITS.fullmatch(text)
+    if m is None:
+        if _DATE_SERIAL.fullmatch(text):
+            return _serial_date(float(text))
+        raise CellError("无法识别为日期", _DATE_FIX)
+    parts = m.groupdict()
+    year, month, day = int(parts["y"]), int(parts.get("m") or parts["m2"]), int(parts.get("d") or parts["d2"])
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        raise CellError(f"不是有效的日期：{year} 年没有 {month} 月 {day} 日", "检查月份和日期是否填错") from None

@@ -28,6 +28,10 @@ class ImportBatch(Base):
     rows: Mapped[int] = mapped_column(default=0)
     created_by: Mapped[str] = mapped_column(String(80), default="cli")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    template: Mapped[str] = mapped_column(String(40), default="", server_default="")  # the data source's template key (tax …)
+    template_version: Mapped[str] = mapped_column(String(20), default="", server_default="")  # as stamped in the file
+    # the preview this batch confirms: unique, so that a preview confirmed twice at once is one batch
+    preview_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
 class AuditLog(Base):

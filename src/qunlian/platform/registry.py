@@ -54,6 +54,9 @@ class Capability:
     reference_data: str | None = None  # "module:function(session, actor) -> str", run by `qunlian init`
     templates: bool = True  # has a templates/ folder (templates/<name>/*.html)
     profile_sections: tuple[str, ...] = ()  # "module:attribute" of each ProfileSection it adds
+    # "module:attribute" of each tuple of DataSources it imports (qunlian.platform.sources): the
+    # data-exchange capability makes their templates and routes uploads to their importers
+    sources: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

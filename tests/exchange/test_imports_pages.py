@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import openpyxl
 from openpyxl import Workbook
 from sqlalchemy import func, select
 from web_helpers import csrf_of, login, make_client
@@ -144,7 +145,7 @@ def test_abandoned_previews_expire_after_a_day(web_store, data_dir):
     import os
     import time
 
-    from qunlian.enterprises.imports_web import PREVIEW_KEPT_S, uploads_dir
+    from qunlian.exchange.web import PREVIEW_KEPT_S, uploads_dir
 
     folder = uploads_dir()
     stale, fresh = folder / "stale.csv", folder / "fresh.csv"
@@ -206,3 +207,57 @@ def test_imports_page_in_english(web_store, data_dir):
     c.cookies.set("lang", "en")
     html = c.get("/imports").text
     assert "Upload a file" in html and "Import batches" in html
+
+
+def test_templates_are_listed_and_download_for_importers_only(web_store, data_dir):
+    c, _token = _admin(web_store)
+    page = c.get("/imports").text
+    from qunlian.platform.sources import installed_sources
+
+    for src in installed_sources():
+        assert f'href="/imports/templates/{src.key}.xlsx"' in page
+        r = c.get(f"/imports/templates/{src.key}.xlsx")
+        assert r.status_code == 200 and r.headers["content-type"].startswith("application/vnd.openxmlformats")
+        assert "filename*=UTF-8''" in r.headers["content-disposition"]
+        wb = openpyxl.load_workbook(io.BytesIO(r.content))
+        assert f"模板 {src.key} v{src.version}" in wb.worksheets[0]["A1"].value
+    assert c.get("/imports/templates/nope.xlsx").status_code == 404
+    town = make_client(web_store.engine)
+    login(town, web_store.users["town"])
+    assert town.get("/imports/templates/tax.xlsx").status_code == 403
+
+
+def test_preview_shows_each_changed_value_and_confirm_then_history(web_store, data_dir):
+    c, token = _admin(web_store)
+    firm = web_store.uscc["e1"]
+    body = f"统一社会信用代码,年度,税收（万元）\n{firm},2023,777\n".encode()
+    r = _upload(c, token, "更正.csv", body)
+    assert r.status_code == 200
+    row = re.search(rf'<tr data-uscc="{firm}" data-field="tax_wan">(.*?)</tr>', r.text, re.S).group(1)
+    assert "750.0000" in row and "777.0000" in row and "2023" in row
+    assert 'data-testid="preview-template"' in r.text  # recognised as the tax bureau's data
+    sha = re.search(r'name="sha256" value="([0-9a-f]{64})"', r.text).group(1)
+    preview_token = re.search(r'name="token" value="([0-9a-f]{32})"', r.text).group(1)
+    r = c.post("/imports/confirm", data={"sha256": sha, "token": preview_token, "csrf_token": token})
+    assert r.status_code == 200 and 'data-testid="import-done"' in r.text
+    r = c.post("/imports/confirm", data={"sha256": sha, "token": preview_token, "csrf_token": token})
+    assert r.status_code == 404  # the preview is used up: nothing is written twice
+    hist = c.get(f"/enterprises/{firm}/history")
+    assert hist.status_code == 200 and "777.0000" in hist.text and "750.0000" in hist.text
+    before = c.get(f"/enterprises/{firm}/history", params={"as_of": "2000-01-01"}).text
+    assert 'data-field="tax_wan">750.0000<' in before
+    assert 'href="/enterprises/' + firm + '/history"' in c.get(f"/enterprises/{firm}").text
+
+
+def test_a_refused_upload_offers_its_validation_report(web_store, data_dir):
+    c, token = _admin(web_store)
+    r = _upload(c, token, "坏数据.csv", BROKEN_CSV)
+    assert r.status_code == 400
+    link = re.search(r'href="(/imports/report/[0-9a-f]{64}\.xlsx)"', r.text).group(1)
+    rep = c.get(link)
+    assert rep.status_code == 200
+    wb = openpyxl.load_workbook(io.BytesIO(rep.content))
+    assert wb["问题清单"].max_row > 2 and wb.worksheets[0]["D2"].comment is not None  # 不存在镇 marked
+    town = make_client(web_store.engine)
+    login(town, web_store.users["town"])
+    assert town.get(link).status_code == 403
