@@ -320,3 +320,35 @@ def test_cli_speaks_english_with_qunlian_lang(run, tmp_path, monkeypatch):
     assert r.exit_code == 2 and f"no task 99 in plan {CLUSTERS}" in r.output and "没有第" not in r.output
     r = run("task", "evidence", "delete", "--id", str(evidence_id), "--by", "admin")
     assert r.exit_code == 0 and r.stdout.strip() == f"deleted: report.pdf (id {evidence_id})"
+
+
+def test_two_identical_uploads_at_the_same_instant_store_one(loaded):
+    """The duplicate check is a unique constraint (task, sha256), not only a check in code: two
+    sessions that both pass the check still store one file, and the other gets the clear message."""
+    import threading
+
+    from qunlian.platform.db import transaction
+
+    data = pdf(b"twin")
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def upload(who: str) -> None:
+        try:
+            with transaction(loaded) as s:
+                start.wait()
+                add_evidence(s, CLUSTERS, 11, f"{who}.pdf", data, by=who)
+            outcomes.append("stored")
+        except ValidationFailed as exc:
+            outcomes.append("duplicate" if "内容完全相同" in str(exc) else str(exc))
+        except Exception as exc:  # a lock error would be a bug: shown in the assertion
+            outcomes.append(f"{type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=upload, args=(w,)) for w in ("甲", "乙")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(outcomes) == ["duplicate", "stored"]
+    with transaction(loaded) as s:
+        assert len(list_evidence(s, CLUSTERS, 11)) == 1

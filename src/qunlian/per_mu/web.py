@@ -9,12 +9,15 @@ warnings and exports only ever count the user's own firms. Out-of-scope firms an
 
 from __future__ import annotations
 
+import math
+
 import datetime as dt
 import logging
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
@@ -335,12 +338,24 @@ PROFILE_SECTION = ProfileSection("muni", "per_mu/_muni_profile.html", _profile_s
 
 
 @router.post("/muni/simulate/{uscc}", include_in_schema=False)
-async def simulate_partial(request: Request, uscc: str, db: Session = Depends(get_db), user: Principal = Depends(require_user)):
-    """绩效评价模拟器 (HTMX partial): the firm's new score and class with the inputs of the form."""
+async def simulate_partial(request: Request, uscc: str, user: Principal = Depends(require_user)):
+    """绩效评价模拟器 (HTMX partial): the firm's new score and class with the inputs of the form.
+
+    Reading the form is the only awaited work; the evaluation and the store run in the thread pool,
+    never on the event loop (a slow simulation must not stall other users' requests)."""
+    form = await request.form()
+    return await run_in_threadpool(_simulate_in_thread, request, uscc, form, user)
+
+
+def _simulate_in_thread(request: Request, uscc: str, form: Any, user: Principal) -> Any:
+    with request.app.state.sessions() as db:
+        return _simulate(request, uscc, form, db, user)
+
+
+def _simulate(request: Request, uscc: str, form: Any, db: Session, user: Principal) -> Any:
     ent = get_enterprise(db, user, uscc) if len(uscc) <= 18 else None
     if ent is None:
         raise HTTPException(404)
-    form = await request.form()
     try:
         run_id = int(str(form.get("run", "")))
     except ValueError:
@@ -365,7 +380,7 @@ async def simulate_partial(request: Request, uscc: str, db: Session = Depends(ge
         except ValueError:
             errors.append(_(SIM_FIELDS[col]))
             continue
-        if value < 0:
+        if not math.isfinite(value) or value < 0:  # nan, inf: not a figure
             errors.append(_(SIM_FIELDS[col]))
             continue
         if row.get(col) is None or abs(value - float(row[col])) > 1e-9:

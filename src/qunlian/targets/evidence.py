@@ -26,6 +26,7 @@ import zipfile
 from collections.abc import Iterable
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, undefer
 
@@ -309,21 +310,31 @@ def add_evidence(session: Session, plan_code: str, seq: int, filename: str, data
     earlier = session.execute(select(*_META).where(TaskEvidence.task_id == task.id, TaskEvidence.sha256 == sha)
                               .order_by(TaskEvidence.id).limit(1)).first()
     if earlier is not None:
-        problems.append(Problem(
-            Message("与已上传的 %(file)s（编号 %(id)s，%(by)s 于 %(at)s 上传）内容完全相同，不重复保存",
-                    file=earlier.filename, id=earlier.id, by=earlier.uploaded_by,
-                    at=earlier.uploaded_at.strftime("%Y-%m-%d %H:%M")),
-            "如是不同材料，检查是否选错了文件；如要更正名称或说明，先删除旧文件再上传", file=name or None))
+        problems.append(_duplicate(earlier, name))
     if problems:
         raise ValidationFailed(problems, summary=SUMMARY)
     ev = TaskEvidence(task_id=task.id, progress_id=progress_id, filename=name, content_type=mime, size=size,
                       sha256=sha, content=data, description=description, uploaded_by=by)
-    session.add(ev)
-    session.flush()
+    try:
+        with session.begin_nested():  # the unique (task, sha256): a twin upload of the same instant loses here
+            session.add(ev)
+            session.flush()
+    except IntegrityError:
+        twin = session.execute(select(*_META).where(TaskEvidence.task_id == task.id, TaskEvidence.sha256 == sha)
+                               .order_by(TaskEvidence.id).limit(1)).first()
+        raise ValidationFailed([_duplicate(twin, name)] if twin else [], summary=SUMMARY) from None
     audit(session, by, "targets.task.evidence.add", "task_evidence", ev.id, plan=plan.code, seq=seq,
           filename=name, size=size, sha256=sha, content_type=mime, progress_id=progress_id)
     session.flush()
     return _meta(ev, period)
+
+
+def _duplicate(earlier: Any, name: str) -> Problem:
+    return Problem(
+        Message("与已上传的 %(file)s（编号 %(id)s，%(by)s 于 %(at)s 上传）内容完全相同，不重复保存",
+                file=earlier.filename, id=earlier.id, by=earlier.uploaded_by,
+                at=earlier.uploaded_at.strftime("%Y-%m-%d %H:%M")),
+        "如是不同材料，检查是否选错了文件；如要更正名称或说明，先删除旧文件再上传", file=name or None)
 
 
 def get_evidence(session: Session, evidence_id: int) -> dict[str, Any]:

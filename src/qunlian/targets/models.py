@@ -162,6 +162,8 @@ class TaskEvidence(Base):
     """
 
     __tablename__ = "task_evidence"
+    # one file once per task: the same bytes uploaded twice at the same instant are still one row
+    __table_args__ = (UniqueConstraint("task_id", "sha256"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("plan_tasks.id", ondelete="CASCADE"), index=True)
     progress_id: Mapped[int | None] = mapped_column(ForeignKey("task_progress.id", ondelete="SET NULL"))

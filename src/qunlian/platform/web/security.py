@@ -75,7 +75,8 @@ CSP = (
 
 
 class SecurityHeadersMiddleware:
-    """No external origin is ever needed (DESIGN §7): the CSP says so to the browser too."""
+    """No external origin is ever needed (DESIGN §7): the CSP says so to the browser too. Responses
+    other than static assets are not to be cached (firm data, issue #12)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -92,6 +93,10 @@ class SecurityHeadersMiddleware:
                 h.setdefault("X-Content-Type-Options", "nosniff")
                 h.setdefault("X-Frame-Options", "DENY")
                 h.setdefault("Referrer-Policy", "same-origin")
+                if not scope.get("path", "").startswith("/static/"):
+                    # every page, export and API answer is the signed-in user's view of firm data:
+                    # kept by no cache, shared or the browser's (the static assets may be cached)
+                    h.setdefault("Cache-Control", "private, no-store")
             await send(message)
 
         await self.app(scope, receive, send_wrapper)
