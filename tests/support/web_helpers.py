@@ -145,3 +145,24 @@ def login(client: TestClient, username: str, password: str = PASSWORD):
         data={"username": username, "password": password, "csrf_token": csrf_of(page.text), "next": "/"},
         follow_redirects=False,
     )
+
+
+def app_routes(app) -> list:
+    """Every APIRoute the app serves, the included routers' too (FastAPI ≥ 0.16x keeps included routers
+    as their own objects in ``app.routes``), with the prefix they are mounted under in ``route.mounted``."""
+    from fastapi.routing import APIRoute
+
+    found = []
+
+    def walk(routes, prefix: str) -> None:
+        for r in routes:
+            if isinstance(r, APIRoute):
+                r.mounted = prefix + r.path
+                found.append(r)
+            elif hasattr(r, "original_router"):
+                walk(r.original_router.routes, prefix + (getattr(r.include_context, "prefix", "") or ""))
+            elif hasattr(r, "routes") and not hasattr(r, "app"):
+                walk(r.routes, prefix + getattr(r, "path", ""))
+
+    walk(app.routes, "")
+    return found
