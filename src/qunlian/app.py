@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from qunlian.accounts.service import load_principal
 from qunlian.accounts.throttle import LoginThrottle
 from qunlian.installed import CAPABILITIES, nav
+from qunlian.platform.web.bounds import bounded_ids
 from qunlian.installed import sources as installed_sources
 from qunlian.platform.sources import install as install_sources
 from qunlian.platform.db import make_engine, session_factory
@@ -72,7 +73,7 @@ def create_app(
         openapi_url="/api/openapi.json",
         docs_url=None,
         redoc_url=None,
-        dependencies=[Depends(csrf_protect)],
+        dependencies=[Depends(csrf_protect), Depends(bounded_ids)],
     )
     app.state.engine = engine or make_engine()
     app.state.sessions = session_factory(app.state.engine)

@@ -123,3 +123,30 @@ def test_the_matrix_sees_every_capability(web_store):
         assert any(p.startswith(prefix) for p in paths), prefix
     assert {"imports.run", "users.manage", "targets.read"} <= {a for r in app_routes(c.app) for a in required_actions(r)}
     assert re.match(r"^/", next(iter(paths)))
+
+
+HUGE = "99999999999999999999"  # beyond a 64-bit id: OverflowError in the SQLite driver before the bound
+
+
+def test_ids_beyond_the_store_range_answer_404_not_500(web_store):
+    """Issue #12 item 6: every route with an id, given one that no store can hold."""
+    c, csrf = _client(web_store, "admin")
+    bearer = {"Authorization": f"Bearer {_api_token(c, web_store.users['admin'])}"}
+    tried = 0
+    for route in app_routes(c.app):
+        names = set(re.findall(r"{(\w+)}", route.mounted)) & {"run_id", "seq", "evidence_id", "grant_id"}
+        if not names:
+            continue
+        url = route.mounted.replace("{plan_code}", "pinghu-mfg-test")
+        for name in names:
+            url = url.replace("{" + name + "}", HUGE)
+        for method in route.methods - {"HEAD"}:
+            headers = bearer if url.startswith("/api/") else {}
+            r = (c.get(url, headers=headers) if method == "GET"
+                 else c.post(url, data={"csrf_token": csrf}, headers=headers))
+            tried += 1
+            assert r.status_code == 404, (method, url, r.status_code)
+    assert tried >= 10
+    firm = web_store.uscc["e1"]
+    assert c.get(f"/enterprises/{firm}/muni-levers", params={"run": HUGE}).status_code == 400
+    assert c.post(f"/muni/simulate/{firm}", data={"csrf_token": csrf, "run": HUGE}).status_code == 404

@@ -48,6 +48,7 @@ from qunlian.per_mu.service import firm_history, scoped_ledger, scoped_results, 
 from qunlian.platform.permissions import Principal, can
 from qunlian.platform import i18n
 from qunlian.platform.i18n import N_
+from qunlian.platform.web.bounds import MAX_ID
 from qunlian.platform.web.deps import api_user, get_db, lang_of, render, require_user
 
 log = logging.getLogger("qunlian.per_mu.web")
@@ -360,6 +361,8 @@ def _simulate(request: Request, uscc: str, form: Any, db: Session, user: Princip
         run_id = int(str(form.get("run", "")))
     except ValueError:
         raise HTTPException(400) from None
+    if not 0 < run_id <= MAX_ID:
+        raise HTTPException(404)
     _ = i18n.translator(lang_of(request))
     try:
         ev = muni_evaluation(db, run_id)  # the run's simulator context is kept between requests
