@@ -89,6 +89,9 @@ def test_run_is_stored_immutable_and_adjustable(engine) -> None:
         assert b.grade_before == "A" and b.grade_after == "B"
         with pytest.raises(QunlianError):
             adjust(s, r23.id, row["uscc"], points=1, reason=" ", actor="carol")
+        for bad in (float("nan"), float("inf"), float("-inf")):  # nan stored no score and made the firm D
+            with pytest.raises(QunlianError, match="有限"):
+                adjust(s, r23.id, row["uscc"], points=bad, reason="核实", actor="carol")
     with session_factory(engine)() as s:
         after = s.scalars(select(MuniResult).where(MuniResult.run_id == r23.id, MuniResult.uscc == row["uscc"])).one()
         assert (after.total_score, after.grade) == snapshot  # the result row never changes

@@ -7,6 +7,8 @@ adjustments (初评 → 加减分 → 调档后) are rows of their own, applied 
 
 from __future__ import annotations
 
+import math
+
 import datetime as dt
 import hashlib
 import json
@@ -340,6 +342,8 @@ def adjust(session: Session, run_id: int, uscc: str, *, reason: str, actor: str,
         raise EvaluationError("调整必须写明理由")
     if points is None and grade is None:
         raise EvaluationError("请给出加减分（points）或调整后的等级（grade）")
+    if points is not None and not math.isfinite(points):  # nan would store no score and class the firm D
+        raise EvaluationError("加减分必须是有限的数字")
     run = get_run(session, run_id)
     method = run_method(run)
     res = session.scalars(select(MuniResult).where(MuniResult.run_id == run_id, MuniResult.uscc == uscc)).first()
