@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from qunlian.targets.plausible import plausible
 from qunlian.targets.lookup import (
     convert_to_unit,
     find_indicators,
@@ -120,6 +121,13 @@ def _validate(session: Session, plan: Plan, item: ActualInput, file: str | None,
         except UnitError as exc:
             bad(Message("单位与指标单位 %(unit)s 不同且不能换算：%(why)s", unit=ind.unit, why=str(exc)),
                 Message("按 %(unit)s 填写", unit=ind.unit), "unit", item.unit)
+
+    if ind is not None and value is not None:
+        bounds = plausible().bounds(ind.unit)
+        if not bounds.min <= value <= bounds.max:
+            bad(Message("数值 %(value)s 超出该指标可能的范围（%(lo)s 至 %(hi)s %(unit)s）", value=format(value, "g"),
+                        lo=format(bounds.min, "g"), hi=format(bounds.max, "g"), unit=ind.unit or ""),
+                Message("检查是否多打了位数或单位不对：本指标按 %(unit)s 填写", unit=ind.unit or "—"), "value", item.value)
 
     town = None
     if item.town not in (None, "", "全市"):
