@@ -13,9 +13,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from qunlian.enterprises.queries import EnterpriseQuery, enterprise_profile
-from qunlian.enterprises.web import list_page
+from qunlian.enterprises.web import API_EXPORT_FILE, export_list, list_page
 from qunlian.platform.permissions import Principal
 from qunlian.platform.web.deps import api_user, get_db
+from qunlian.platform.web.exports import FILE_RESPONSES, api_format, header_choice
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -64,7 +65,8 @@ class EnterpriseDetail(BaseModel):
     years: list[dict[str, Any]] = Field(description="figures per year; money in 万元, land in 亩, energy in 吨标准煤")
 
 
-@router.get("/enterprises", response_model=EnterpriseList, summary="企业列表（按权限范围） / enterprises in scope")
+@router.get("/enterprises", response_model=EnterpriseList, responses=FILE_RESPONSES,
+            summary="企业列表（按权限范围；format=xlsx|csv 下载） / enterprises in scope (format=xlsx|csv: a file)")
 def enterprises(
     town: str | None = Query(None, max_length=40, description="town code, e.g. danghu"),
     chain: str | None = Query(None, max_length=130, description="chain node as system:code, e.g. 4q8l:optical"),
@@ -74,11 +76,17 @@ def enterprises(
     grade: str | None = Query(None, max_length=8, description="亩均 class (调档后) in the newest run of that year, e.g. A"),
     page: int = Query(1, ge=1),
     page_size: int = Query(50, ge=1, le=500),
+    fmt: str = Depends(api_format),
+    headers: str = Depends(header_choice),
     db: Session = Depends(get_db),
     user: Principal = Depends(api_user),
 ) -> EnterpriseList:
+    """JSON: one page. ``format=xlsx|csv``: every matching firm in scope as a file (the item's fields;
+    headers Chinese with units, or the English field names with ``headers=en``), written to the audit log."""
     query = EnterpriseQuery(q=q, town=town, chain=chain, year=year, scale=scale, grade=grade, sort="uscc", page=page,
                             page_size=page_size)
+    if fmt != "json":
+        return export_list(db, user, query, fmt, headers, API_EXPORT_FILE)
     result = list_page(db, user, query)
     return EnterpriseList(items=result.items, total=result.total, page=result.page, page_size=result.page_size,
                           year=result.year, years=result.years)

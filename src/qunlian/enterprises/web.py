@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import astuple
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from qunlian.enterprises import columns
@@ -25,8 +23,8 @@ from qunlian.enterprises.scoping import get_enterprise
 from qunlian.platform.permissions import Principal
 from qunlian.regions.service import town_options
 from qunlian.platform import i18n
-from qunlian.platform.tabular_out import XLSX_MEDIA_TYPE, Sheet, xlsx_bytes
 from qunlian.platform.web.deps import get_db, lang_of, render, require_user
+from qunlian.platform.web.exports import ExportColumn, download, file_format, header_choice
 
 router = APIRouter(include_in_schema=False)
 
@@ -40,6 +38,14 @@ FIGURE_LABELS = columns.headings((
 EXPORT_COLUMNS = columns.headings((
     "uscc", "name", "town", "industry_code", "year", "above_scale", "land_mu", "output_wan", "tax_wan",
     "output_per_mu", "tax_per_mu",
+))
+# the downloads of the list (/enterprises.xlsx, .csv): the page's columns, Chinese heading with unit or
+# English key (headers=en); the API's download (/api/enterprises?format=…) has the JSON item's fields
+EXPORT_FILE = tuple(ExportColumn(key, label, width=w) for (key, label), w in
+                    zip(EXPORT_COLUMNS, (22, 36, 12, 10, 8, 8, 12, 14, 14, 18, 18)))
+API_EXPORT_FILE = tuple(ExportColumn(key, "镇街道代码" if key == "town_code" else columns.heading(key)) for key in (
+    "uscc", "name", "town_code", "town", "industry_code", "year", "above_scale", "land_mu", "output_wan", "tax_wan",
+    "revenue_wan", "value_added_wan", "energy_tce", "electricity_wan_kwh", "employees", "output_per_mu", "tax_per_mu",
 ))
 
 
@@ -99,26 +105,27 @@ def enterprises_page(
 
 
 @router.get("/enterprises.xlsx")
+@router.get("/enterprises.csv")
 def enterprises_export(
     request: Request,
     query: EnterpriseQuery = Depends(list_params),
+    headers: str = Depends(header_choice),
     db: Session = Depends(get_db),
     user: Principal = Depends(require_user),
 ):
-    """The filtered, scoped table as an Excel workbook (all pages); the export is audited."""
+    """The filtered, scoped table as an Excel workbook or a CSV file (all pages); the export is audited."""
+    return export_list(db, user, query, file_format(request), headers, EXPORT_FILE)
+
+
+def export_list(db: Session, user: Principal, query: EnterpriseQuery, fmt: str, headers: str,
+                cols: tuple[ExportColumn, ...]):
+    """Every row of the scoped, filtered list (no paging) as a download, written to the audit log
+    (enterprise figures are confidential): the page's and the API's downloads."""
     page = list_enterprises(db, user, query, paginate=False)
-    _ = i18n.translator(lang_of(request))
-    data = xlsx_bytes([Sheet(_("企业"), [_(label) for _key, label in EXPORT_COLUMNS],
-                             ([row[key] for key, _label in EXPORT_COLUMNS] for row in page.items),
-                             widths=(22, 36, 12, 10, 8, 8, 12, 14, 14, 18, 18))])
-    audit(db, user.username, "enterprises.export", "enterprise", "", rows=len(page.items), filters=_params(query))
+    audit(db, user.username, "enterprises.export", "enterprise", "", rows=len(page.items), filters=_params(query),
+          format=fmt)
     db.commit()
-    stamp = dt.date.today().strftime("%Y%m%d")
-    return Response(
-        data,
-        media_type=XLSX_MEDIA_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="qunlian-enterprises-{stamp}.xlsx"'},
-    )
+    return download(cols, page.items, fmt, headers, name="enterprises", title="企业")
 
 
 # A profile is the firm's identity, chain nodes, yearly figures and 亩均 history: about fifteen

@@ -39,6 +39,7 @@ from qunlian.platform.registry import resolve
 from qunlian.platform.sources import DataSource, installed_sources
 from qunlian.platform.tabular import SUPPORTED, max_upload_bytes
 from qunlian.platform.tabular_out import XLSX_MEDIA_TYPE
+from qunlian.platform.web.exports import content_disposition
 from qunlian.platform.web.deps import get_db, lang_of, render, require
 
 router = APIRouter(include_in_schema=False)
@@ -64,12 +65,8 @@ def uploads_dir() -> Path:
 
 
 def attachment(filename: str) -> dict[str, str]:
-    """Download headers: an ASCII fallback name and the real (Chinese) name per RFC 5987/6266."""
-    from urllib.parse import quote
-
-    ascii_name = "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\;%' else "_" for ch in filename)
-    return {"Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}",
-            "X-Content-Type-Options": "nosniff"}
+    """Download headers for a template or a report (the platform's one way of naming a download)."""
+    return {"Content-Disposition": content_disposition(filename), "X-Content-Type-Options": "nosniff"}
 
 
 def sources() -> list[DataSource]:

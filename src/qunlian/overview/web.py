@@ -16,6 +16,7 @@ from qunlian.accounts.models import User
 from qunlian.platform.permissions import Principal
 from qunlian.platform import i18n
 from qunlian.platform.web.deps import get_db, lang_of, render, require, require_user
+from qunlian.platform.web.exports import ExportColumn, download, file_format, header_choice
 from qunlian.platform.permissions import can
 from qunlian.targets.service import LIGHTS, key_plans
 
@@ -40,6 +41,43 @@ def regions_compare(request: Request, year: int | None = Query(None, ge=1900, le
     charts = {"compare": compare.compare_chart(data["rows"], _), "mix": compare.mix_share_chart(data["rows"], _),
               "clusters": compare.clusters_chart(data["clusters"], _) if data["clusters"] else None}
     return render(request, "overview/regions.html", {"data": data, "charts": charts})
+
+
+def _compare_columns(rows: list[dict[str, Any]]) -> list[ExportColumn]:
+    """The county comparison table as a file: its columns, the class mix one column per class."""
+    grades = sorted({g for r in rows if r.get("mix") for g in r["mix"]["grades"]})
+
+    def target(field: str):
+        return lambda r: (r.get("chain_target") or {}).get(field)
+
+    return [
+        ExportColumn("code", "地区代码"), ExportColumn("name", "地区", width=20),
+        ExportColumn("level", "层级", labels={r["level"]: r["level_name"] for r in rows}),
+        ExportColumn("firms", "企业（家）"), ExportColumn("above", "规上（家）"),
+        ExportColumn("output_yi", "规上产值（亿元）"), ExportColumn("va_yi", "规上增加值（亿元）"),
+        ExportColumn("tax_per_mu", "亩均税收（万元/亩）"),
+        *(ExportColumn(f"per_mu_{g}", f"亩均 {g} 类（家）", value=lambda r, g=g: (r.get("mix") or {}).get("grades", {}).get(g))
+          for g in grades),
+        ExportColumn("per_mu_method", "亩均评价方法", value=lambda r: (r.get("mix") or {}).get("method")),
+        ExportColumn("chain_output_yi", "集群规上产值（亿元）"),
+        ExportColumn("chain_target_year", "规划目标年份", value=target("year")),
+        ExportColumn("chain_target", "规划目标", value=target("text")),
+        ExportColumn("chain_target_unit", "规划目标单位", value=target("unit")),
+        ExportColumn("chain_share_pct", "已达规划目标（%）",
+                     value=lambda r: None if r.get("chain_share") is None else round(r["chain_share"] * 100, 2)),
+    ]
+
+
+@router.get("/regions.xlsx")
+@router.get("/regions.csv")
+def regions_export(request: Request, year: int | None = Query(None, ge=1900, le=2100),
+                   headers: str = Depends(header_choice), db: Session = Depends(get_db),
+                   user: Principal = Depends(require("regions.compare"))):
+    """The comparison table of /regions (the regions with firms in the user's scope) as a file."""
+    data = compare.compare_counties(db, user, year)
+    rows = [r for r in data["rows"] if r["firms"]]
+    return download(_compare_columns(rows), rows, file_format(request), headers,
+                    name=f"regions-{data['year'] or 'all'}", title="地区对比")
 
 
 @router.get("/regions/{code}")

@@ -50,6 +50,14 @@ from qunlian.platform import i18n
 from qunlian.platform.i18n import N_
 from qunlian.platform.web.bounds import MAX_ID
 from qunlian.platform.web.deps import api_user, get_db, lang_of, render, require_user
+from qunlian.platform.web.exports import (
+    FILE_RESPONSES,
+    ExportColumn,
+    api_format,
+    download,
+    file_format,
+    header_choice,
+)
 
 log = logging.getLogger("qunlian.per_mu.web")
 router = APIRouter()
@@ -127,8 +135,7 @@ def result_params(
 
 
 def _results_ctx(rows: list[dict[str, Any]], method: Method, params: dict[str, Any]) -> dict[str, Any]:
-    chosen = views.filter_results(rows, town=params["town"], part=params["part"], grade=params["grade"], q=params["q"])
-    chosen = views.sort_results(chosen, params["sort"], params["desc"], method)
+    chosen = _chosen(rows, method, params)
     total = len(chosen)
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(params["page"], pages)
@@ -208,6 +215,51 @@ def run_export(run_id: int, db: Session = Depends(get_db), user: Principal = Dep
     stamp = dt.date.today().strftime("%Y%m%d")
     return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f'attachment; filename="qunlian-muni-run{run_id}-{run.year}-{stamp}.xlsx"'})
+
+
+def _chosen(rows: list[dict[str, Any]], method: Method, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """The results table's rows, every page: the page's filters and order."""
+    chosen = views.filter_results(rows, town=params["town"], part=params["part"], grade=params["grade"], q=params["q"])
+    return views.sort_results(chosen, params["sort"], params["desc"], method)
+
+
+def _result_columns(method: Method) -> list[ExportColumn]:
+    """The results table of the run page as a file: its columns, the rank and its group size apart."""
+    has_tax_per_mu = any(i.code == "tax_per_mu" for p in method.parts for i in p.indicators)
+    return [
+        ExportColumn("rank", "名次"), ExportColumn("group_size", "组内企业数（家）"),
+        ExportColumn("uscc", columns.heading("uscc"), width=22), ExportColumn("name", columns.heading("name"), width=36),
+        ExportColumn("town", columns.heading("town")),
+        ExportColumn("part", "评价组", labels={p.id: p.name for p in method.parts}, width=24),
+        ExportColumn("tax_per_mu", columns.heading("tax_per_mu"),
+                     value=lambda r: r.get("tax_per_mu__value") if has_tax_per_mu else None),
+        ExportColumn("final_score", "调档后得分（分）"), ExportColumn("initial_score", "初评得分（分）"),
+        ExportColumn("adjustment", "加减分（分）"), ExportColumn("final_grade", "调档后等级"),
+        ExportColumn("initial_grade", "初评等级"),
+        ExportColumn("reasons", "说明", value=lambda r: "；".join(str(x) for x in views.reasons(r)), width=50),
+    ]
+
+
+def _audit_results_export(db: Session, user: Principal, run_id: int, rows: int, fmt: str, params: dict[str, Any]) -> None:
+    audit(db, user.username, "muni.export", "muni_run", run_id, rows=rows, scope="city" if user.city_wide else user.role,
+          format=fmt, filters={k: v for k, v in params.items() if k != "page"})
+    db.commit()
+
+
+@router.get("/muni/runs/{run_id}/results.xlsx", include_in_schema=False)
+@router.get("/muni/runs/{run_id}/results.csv", include_in_schema=False)
+def run_results_export(request: Request, run_id: int, params: dict[str, Any] = Depends(result_params),
+                       headers: str = Depends(header_choice), db: Session = Depends(get_db),
+                       user: Principal = Depends(require_user)):
+    """The run page's results table (its filters and order, every page), of the user's firms only; audited."""
+    _page_user(user)
+    run = _run_or_404(db, run_id, user)
+    method = run_method(run)
+    chosen = _chosen(scoped_results(db, user, run_id).to_pylist(), method, params)
+    fmt = file_format(request)
+    _audit_results_export(db, user, run_id, len(chosen), fmt, params)
+    return download(_result_columns(method), chosen, fmt, headers, name=f"muni-run{run_id}-{run.year}-results",
+                    title="评价结果")
 
 
 @router.post("/muni/runs/{run_id}/adjust", include_in_schema=False)
@@ -494,9 +546,37 @@ def api_run(run_id: int, db: Session = Depends(get_db), user: Principal = Depend
                      parts={p.id: p.name for p in method.parts}, class_mix=ClassMix(**views.class_mix(rows, method)))
 
 
+def _api_result_columns(method: Method) -> list[ExportColumn]:
+    """The API item's fields as file columns, each indicator's value, benchmark, points and status flattened."""
+    cols = [ExportColumn("uscc", columns.heading("uscc")), ExportColumn("name", columns.heading("name")),
+            ExportColumn("town", columns.heading("town")),
+            ExportColumn("part", "评价组", labels={p.id: p.name for p in method.parts}),
+            ExportColumn("rank", "名次"), ExportColumn("group_size", "组内企业数（家）"),
+            ExportColumn("initial_score", "初评得分（分）"), ExportColumn("adjustment", "加减分（分）"),
+            ExportColumn("final_score", "调档后得分（分）"), ExportColumn("initial_grade", "初评等级"),
+            ExportColumn("final_grade", "调档后等级"), ExportColumn("excluded_reason", "未参评原因"),
+            ExportColumn("adjustment_reason", "调整理由")]
+    named = {}
+    for part in method.parts:
+        for ind in part.indicators:
+            named.setdefault(ind.code, ind)
+    for code in method.indicator_codes:
+        ind = named[code]
+        cols += [
+            ExportColumn(f"{code}_value", f"{ind.name}（{ind.unit}）", value=lambda r, c=code: r.get(f"{c}__value")),
+            ExportColumn(f"{code}_benchmark", f"{ind.name}基准值（{ind.unit}）",
+                         value=lambda r, c=code: r.get(f"{c}__benchmark")),
+            ExportColumn(f"{code}_points", f"{ind.name}得分（分）", value=lambda r, c=code: r.get(f"{c}__points")),
+            ExportColumn(f"{code}_status", f"{ind.name}数据状态", labels=views.STATUS_NAMES,
+                         value=lambda r, c=code: r.get(f"{c}__status")),
+        ]
+    return cols
+
+
 @router.get("/api/muni/runs/{run_id}/results", response_model=ResultPage, tags=["muni"],
-            summary="一次评价的企业结果（按权限范围） / per-firm results in scope",
-            responses={404: {"description": "no such run"}})
+            summary="一次评价的企业结果（按权限范围；format=xlsx|csv 下载） / per-firm results in scope "
+                    "(format=xlsx|csv: a file)",
+            responses={404: {"description": "no such run"}, **FILE_RESPONSES})
 def api_results(
     run_id: int,
     town: str | None = Query(None, max_length=80, description="town name, e.g. 当湖街道"),
@@ -507,13 +587,22 @@ def api_results(
     desc: bool = False,
     page: int = Query(1, ge=1),
     page_size: int = Query(100, ge=1, le=1000),
+    fmt: str = Depends(api_format),
+    headers: str = Depends(header_choice),
     db: Session = Depends(get_db),
     user: Principal = Depends(api_user),
 ) -> ResultPage:
+    """JSON: one page. ``format=xlsx|csv``: every matching result in scope as a file (the item's fields, each
+    indicator as value, benchmark, points and status columns), written to the audit log."""
     run = _api_run(db, run_id, user)
     method = run_method(run)
     rows = scoped_results(db, user, run_id).to_pylist()
     chosen = views.sort_results(views.filter_results(rows, town=town, part=part, grade=grade, q=q), sort, desc, method)
+    if fmt != "json":
+        _audit_results_export(db, user, run_id, len(chosen), fmt,
+                              {"town": town, "part": part, "grade": grade, "q": q, "sort": sort, "desc": desc})
+        return download(_api_result_columns(method), chosen, fmt, headers, name=f"muni-run{run_id}-{run.year}-results",
+                        title="评价结果")
     codes = method.indicator_codes
     items = []
     for r in chosen[(page - 1) * page_size : page * page_size]:

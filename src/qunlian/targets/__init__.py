@@ -12,7 +12,7 @@ CAPABILITY = Capability(
     title="规划目标",
     package="qunlian.targets",
     models="qunlian.targets.models",
-    routers=("qunlian.targets.web:router", "qunlian.targets.evidence_web:router"),
+    routers=("qunlian.targets.web:router", "qunlian.targets.evidence_web:router", "qunlian.targets.exports_web:router"),
     cli=("qunlian.targets.plans.cli:register", "qunlian.targets.cli:register"),
     nav=(NavEntry("/targets", "规划目标", "targets.read", order=40),),
     docs="targets.md",

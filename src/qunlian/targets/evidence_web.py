@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
@@ -37,6 +36,7 @@ from qunlian.core.messages import N_
 from qunlian.platform import i18n
 from qunlian.targets.models import PlanTask, TaskEvidence
 from qunlian.platform.permissions import Principal, can
+from qunlian.platform.web.exports import content_disposition
 from qunlian.platform.web.deps import get_db, lang_of, templates
 from qunlian.targets.access import may_manage_task
 from qunlian.targets.web import back_to_ledger, plan_or_404, targets_user, task_or_404
@@ -105,11 +105,7 @@ def evidence_upload(
 
 def _content_disposition(evidence_id: int, filename: str) -> str:
     """attachment with an ASCII fallback name and the real (e.g. Chinese) name per RFC 5987/6266."""
-    ascii_name = "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\;%' else "_" for ch in filename)
-    stem, ext = os.path.splitext(ascii_name)
-    if not stem.strip("_ ."):
-        ascii_name = f"evidence-{evidence_id}{ext}"
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+    return content_disposition(filename, fallback=f"evidence-{evidence_id}")
 
 
 @router.get("/tasks/evidence/{evidence_id}")

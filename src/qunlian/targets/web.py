@@ -51,6 +51,7 @@ from qunlian.targets.views_preset import targets_views
 from qunlian.platform import i18n
 from qunlian.platform.i18n import N_
 from qunlian.platform.web.deps import api_user, get_db, lang_of, render, require
+from qunlian.platform.web.exports import FILE_RESPONSES, api_format, header_choice
 
 router = APIRouter()
 
@@ -458,36 +459,57 @@ def _api_plan(db: Session, code: str) -> Plan:
 
 
 @router.get("/api/targets/{plan_code}/status", tags=["targets"],
-            summary="规划指标状态（红黄绿灯） / status of a plan's indicators",
-            responses={403: {"description": "role without targets"}, 404: {"description": "no such plan or town"}})
+            summary="规划指标状态（红黄绿灯；format=xlsx|csv 下载） / status of a plan's indicators "
+                    "(format=xlsx|csv: a file)",
+            responses={403: {"description": "role without targets"}, 404: {"description": "no such plan or town"},
+                       **FILE_RESPONSES})
 def api_status(
     plan_code: str,
     as_of: str | None = Query(None, max_length=10, description="2023, 2023Q1 or 2023-03; default: latest actual"),
     town: str | None = Query(None, max_length=40, description="town name or code (decomposed targets)"),
+    fmt: str = Depends(api_format),
+    headers: str = Depends(header_choice),
     db: Session = Depends(get_db),
     user: Principal = Depends(api_targets_user),
 ) -> list[dict[str, Any]]:
     """The same objects as `qunlian targets status --format json`. A town user gets its own town's
-    decomposed status by default and 404 for any other town."""
+    decomposed status by default and 404 for any other town. ``format=xlsx|csv``: the status table of
+    the plan page as a file (Chinese headings with units, or the English keys with ``headers=en``)."""
     plan = _api_plan(db, plan_code)
     town_name = _resolve_town(db, user, plan, town) if town is not None else _default_town(db, user, plan)
     try:
         period = str(Period.parse(as_of)) if as_of else None
     except PeriodError as exc:
         raise HTTPException(400, detail=str(exc)) from None
+    if fmt != "json":
+        # a lazy import: the exports module reads this module's helpers
+        from qunlian.targets.exports_web import status_file
+
+        return status_file(db, plan, plan_status(db, plan.code, as_of=period, town=town_name), period, town_name,
+                           fmt, headers)
     # reason_en: published in the API before reasons became messages; now rendered from the catalogue
     return i18n.with_translation(plan_status(db, plan.code, as_of=period, town=town_name))
 
 
 @router.get("/api/targets/{plan_code}/reconcile", tags=["targets"],
-            summary="镇街道目标核对 / do the towns' targets add up to the city's",
-            responses={403: {"description": "role without targets"}, 404: {"description": "no such plan"}})
+            summary="镇街道目标核对（format=xlsx|csv 下载） / do the towns' targets add up to the city's "
+                    "(format=xlsx|csv: a file)",
+            responses={403: {"description": "role without targets"}, 404: {"description": "no such plan"},
+                       **FILE_RESPONSES})
 def api_reconcile(
     plan_code: str,
     year: int = Query(..., ge=2000, le=2100),
+    fmt: str = Depends(api_format),
+    headers: str = Depends(header_choice),
     db: Session = Depends(get_db),
     user: Principal = Depends(api_targets_user),
 ) -> list[dict[str, Any]]:
-    """The same objects as `qunlian targets reconcile --format json` (targets only: public plan text)."""
+    """The same objects as `qunlian targets reconcile --format json` (targets only: public plan text).
+    ``format=xlsx|csv``: the reconciliation table of the towns page as a file, one column per town."""
     plan = _api_plan(db, plan_code)
+    if fmt != "json":
+        # a lazy import: the exports module reads this module's helpers
+        from qunlian.targets.exports_web import reconcile_file
+
+        return reconcile_file(db, plan, reconcile_plan(db, plan.code, year), year, fmt, headers)
     return i18n.with_translation(reconcile_plan(db, plan.code, year))  # reason_en, as status
