@@ -35,14 +35,20 @@ class Me(BaseModel):
 
 @router.post("/token", response_model=TokenResponse, summary="取得访问令牌 / get an access token")
 def token(body: TokenRequest, request: Request, db: Session = Depends(get_db)) -> TokenResponse:
-    user, wait = attempt_login(request, db, body.username, body.password, via="api")
+    user, wait, locked = attempt_login(request, db, body.username, body.password, via="api")
     if wait:
         raise HTTPException(429, detail=f"too many failed logins; retry in {wait} s / 登录失败次数过多，请稍后再试",
                             headers={"Retry-After": str(wait)})
+    if locked:
+        raise HTTPException(403, detail="account locked after repeated failed logins; an administrator unlocks it "
+                                        "/ 账号已锁定（登录失败次数过多），请联系管理员解锁")
     if user is None:
         raise HTTPException(401, detail="wrong username or password / 用户名或密码错误")
+    if user.must_change_password:
+        raise HTTPException(403, detail="password change required: sign in on the web and change it "
+                                        "/ 管理员设置的密码须先在网页上修改")
     tokens = request.app.state.tokens
-    return TokenResponse(access_token=tokens.issue(user.id), expires_in=tokens.ttl_s)
+    return TokenResponse(access_token=tokens.issue(user.id, user.session_version or 0), expires_in=tokens.ttl_s)
 
 
 @router.get("/me", response_model=Me, summary="当前用户与范围 / the caller and its scope")

@@ -27,7 +27,8 @@ def _engine():
 @users_app.command("add")
 def users_add(
     username: str = typer.Option(..., "--username", help="登录名"),
-    password: str = typer.Option(..., "--password", help="密码（至少 8 个字符）"),
+    password: str = typer.Option(..., "--password", prompt="密码 password", hide_input=True, confirmation_prompt=True,
+                                 help="初始密码（至少 10 个字符，含大小写字母、数字、符号中至少 3 类；缺省时提示输入）"),
     role: str = typer.Option(..., "--role", help=f"角色：{' | '.join(ROLES)}"),
     town: str | None = typer.Option(None, "--town", help="角色 town：镇街道代码或名称"),
     chain: str | None = typer.Option(None, "--chain", help="角色 chain：产业链节点 体系:代码（如 4q8l:nev；代码只在一个体系中出现时可只写代码）"),
@@ -36,6 +37,9 @@ def users_add(
     display_name: str = typer.Option("", "--display-name", help="显示名"),
     region: str | None = typer.Option(None, "--region", metavar="CODE",
                                       help="角色 admin/analyst/department：所属地区代码（默认本安装的根地区，看全部）"),
+    must_change: bool = typer.Option(True, "--must-change/--no-must-change",
+                                     help="首次登录须修改密码（缺省：是；命令行上的密码会留在 shell 历史中）。"
+                                          "--no-must-change 只用于只调接口的系统账号"),
 ) -> None:
     """新增用户 / add a user with a role and its scope."""
     from qunlian.accounts.service import AccountError, add_user, describe_scope
@@ -45,11 +49,13 @@ def users_add(
         with transaction(_engine()) as session:
             user = add_user(session, username=username, password=password, role=role, town=town, chain=chain,
                             uscc=uscc, department=department, display_name=display_name, region=region,
-                            actor="cli")
+                            actor="cli", must_change_password=must_change)
             scope = describe_scope(session, user)
     except AccountError as exc:
         _fail(explain(exc))
     typer.echo(f"已新增用户 added: {username}  角色 role: {role}  范围 scope: {scope}")
+    if must_change:
+        echo(N_("首次登录时须修改密码 / the password is to be changed at first sign-in"))
 
 
 @users_app.command("list")
@@ -65,6 +71,10 @@ def users_list() -> None:
         return
     for r in rows:
         state = "已停用 disabled" if r["disabled"] else "启用 active"
+        if r["locked"]:
+            state += " · 已锁定 locked"
+        if r["must_change_password"]:
+            state += " · 待改密码 must change"
         typer.echo(f"{r['username']}\t{r['role']}\t{r['scope']}\t{state}")
 
 
@@ -80,6 +90,66 @@ def users_disable(username: str = typer.Argument(..., help="要停用的用户�
     except AccountError as exc:
         _fail(explain(exc))
     typer.echo(f"已停用 disabled: {username}")
+
+
+@users_app.command("unlock")
+def users_unlock(username: str = typer.Argument(..., help="要解锁的用户名")) -> None:
+    """解锁因登录失败次数过多而锁定的账号 / unlock an account locked after repeated failed logins."""
+    from qunlian.accounts.service import AccountError, unlock_user
+    from qunlian.platform.db import transaction
+
+    try:
+        with transaction(_engine()) as session:
+            unlock_user(session, username, actor="cli")
+    except AccountError as exc:
+        _fail(explain(exc))
+    typer.echo(f"已解锁 unlocked: {username}")
+
+
+@users_app.command("password")
+def users_password(
+    username: str = typer.Argument(..., help="用户名"),
+    password: str = typer.Option(..., "--password", prompt="新密码 new password", hide_input=True,
+                                 confirmation_prompt=True, help="新密码（规则同 users add；缺省时提示输入）"),
+    must_change: bool = typer.Option(True, "--must-change/--no-must-change",
+                                     help="下次登录须修改密码（缺省：是）"),
+) -> None:
+    """重设用户密码（该用户的会话与令牌立即失效）/ reset a user's password; its sessions and tokens end."""
+    from qunlian.accounts.service import AccountError, reset_password
+    from qunlian.platform.db import transaction
+
+    try:
+        with transaction(_engine()) as session:
+            reset_password(session, username, password, actor="cli", must_change_password=must_change)
+    except AccountError as exc:
+        _fail(explain(exc))
+    typer.echo(f"已重设密码 password reset: {username}")
+    if must_change:
+        echo(N_("下次登录时须修改密码 / the password is to be changed at next sign-in"))
+
+
+@users_app.command("role")
+def users_role(
+    username: str = typer.Argument(..., help="用户名"),
+    role: str = typer.Option(..., "--role", help=f"新角色：{' | '.join(ROLES)}"),
+    town: str | None = typer.Option(None, "--town", help="角色 town：镇街道代码或名称"),
+    chain: str | None = typer.Option(None, "--chain", help="角色 chain：产业链节点 体系:代码"),
+    uscc: str | None = typer.Option(None, "--uscc", help="角色 enterprise：企业统一社会信用代码"),
+    department: str | None = typer.Option(None, "--department", help="角色 department：部门名称"),
+    region: str | None = typer.Option(None, "--region", metavar="CODE", help="角色 admin/analyst/department：所属地区代码"),
+) -> None:
+    """修改用户的角色与范围（会话与令牌立即失效）/ change a user's role and scope; its sessions and tokens end."""
+    from qunlian.accounts.service import AccountError, describe_scope, set_role
+    from qunlian.platform.db import transaction
+
+    try:
+        with transaction(_engine()) as session:
+            user = set_role(session, username, role=role, town=town, chain=chain, uscc=uscc, department=department,
+                            region=region, actor="cli")
+            scope = describe_scope(session, user)
+    except AccountError as exc:
+        _fail(explain(exc))
+    typer.echo(f"已修改 changed: {username}  角色 role: {role}  范围 scope: {scope}")
 
 
 @users_app.command("demo")

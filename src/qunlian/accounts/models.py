@@ -10,6 +10,8 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     String,
+    false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -32,6 +34,17 @@ class User(Base):
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"))
     disabled: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    # carried in the session cookie and in API tokens and compared on every request: bumped at logout,
+    # password change or reset, disable and role or scope change, it ends every session and token at once
+    session_version: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    # a password an administrator set (users page, CLI): replaced by its owner at first sign-in
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
+    password_changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # failed logins since the last success (a failure longer than the preset's window after the
+    # previous one starts afresh); at the preset's limit the account is locked until an admin unlocks it
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    last_failed_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    locked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class AccessGrant(Base):

@@ -1,4 +1,5 @@
-"""Password hashing with Argon2id (argon2-cffi's defaults: RFC 9106 low-memory profile)."""
+"""Password hashing with Argon2id (argon2-cffi's defaults: RFC 9106 low-memory profile). What a
+password must be is the account-security preset's (``qunlian.accounts.policy``)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,6 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-
-MIN_LENGTH = 8
 
 hasher = PasswordHasher()  # tests may swap in a cheaper one (tests/web/conftest.py)
 

@@ -1,16 +1,21 @@
-"""User service: add, list, disable, authenticate, demo logins. Every write leaves an audit line."""
+"""User service: add, list, disable, role changes, passwords, sign-in with account lockout, demo
+logins. Every write leaves an audit line. The password and lockout rules are the account-security
+preset (``qunlian.accounts.policy``)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from qunlian.accounts.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
+from qunlian.accounts.passwords import hash_password, needs_rehash, verify_password
+from qunlian.accounts.policy import Policy, load_policy, password_problems
 from qunlian.core.errors import QunlianError
 from qunlian.core.messages import N_, Message
 from qunlian.platform.db import audit
@@ -122,15 +127,36 @@ def add_user(
     display_name: str = "",
     region: str | None = None,
     actor: str = "cli",
+    must_change_password: bool = False,
+    policy: Policy | None = None,
 ) -> User:
-    """Create a user after checking the role and its scope target; raises AccountError with the fix."""
+    """Create a user after checking the role, its scope target and the password (the account-security
+    preset); raises AccountError with the fix. must_change_password: the owner replaces the password at
+    first sign-in (the users page and ``qunlian users add`` ask it: an administrator typed it)."""
     username = username.strip()
     if not USERNAME.match(username):
         raise AccountError(f"用户名 {username!r} 不合法：3–80 个字符，只用字母、数字和 _ . @ -")
     if role not in ROLES:
         raise AccountError(f"角色 {role!r} 不存在；可选：{', '.join(ROLES)}")
-    if len(password) < MIN_LENGTH:
-        raise AccountError(f"密码太短：至少 {MIN_LENGTH} 个字符")
+    check_password(password, username, policy)
+    _check_scope_options(role, town, chain, uscc, department, region)
+    if session.scalars(select(User).where(func.lower(User.username) == username.lower())).first():
+        raise AccountError(f"用户名 {username!r} 已存在")
+
+    user = User(username=username, password_hash=hash_password(password), role=role,
+                display_name=display_name or username, must_change_password=must_change_password,
+                password_changed_at=_utc_now())
+    _apply_scope(session, user, town, chain, uscc, department, region)
+    session.add(user)
+    session.flush()
+    audit(session, actor, "user.add", "user", user.id, username=username, role=role,
+          scope=describe_scope(session, user), must_change_password=must_change_password)
+    return user
+
+
+def _check_scope_options(role: str, town: str | None, chain: str | None, uscc: str | None,
+                         department: str | None, region: str | None) -> None:
+    """The scope options fit the role: a scoped role names its target, no option of another role."""
     given = {"town": town, "chain": chain, "enterprise": uscc}
     for scoped_role, value in given.items():
         if value and role != scoped_role:
@@ -139,30 +165,19 @@ def add_user(
         raise AccountError(f"角色 {role} 需要范围参数 {SCOPE_OPTION[role]}")
     if department and role != "department":
         raise AccountError(f"--department 只用于角色 department，角色 {role} 不带该参数")
-    if session.scalars(select(User).where(func.lower(User.username) == username.lower())).first():
-        raise AccountError(f"用户名 {username!r} 已存在")
     if region and role in SCOPE_OPTION:
         raise AccountError(f"--region 不用于角色 {role}：其地区由 {SCOPE_OPTION[role]} 的对象决定")
 
-    if department:
-        department = _registered_department(session, department, region)
-    user = User(
-        username=username,
-        password_hash=hash_password(password),
-        role=role,
-        display_name=display_name or username,
-        department=department,
-        town_id=find_town(session, town).id if town else None,
-        chain_node_id=find_chain_node(session, chain).id if chain else None,
-        enterprise_id=find_enterprise(session, uscc).id if uscc else None,
-        region_id=find_region(session, region).id if region else None,
-    )
+
+def _apply_scope(session: Session, user: User, town: str | None, chain: str | None, uscc: str | None,
+                 department: str | None, region: str | None) -> None:
+    """Look the scope targets up (AccountError naming the choices) and set them, the others cleared."""
+    user.department = _registered_department(session, department, region) if department else None
+    user.town_id = find_town(session, town).id if town else None
+    user.chain_node_id = find_chain_node(session, chain).id if chain else None
+    user.enterprise_id = find_enterprise(session, uscc).id if uscc else None
+    user.region_id = find_region(session, region).id if region else None
     user.region_id = user.region_id or _scope_region(session, user)
-    session.add(user)
-    session.flush()
-    audit(session, actor, "user.add", "user", user.id, username=username, role=role,
-          scope=describe_scope(session, user))
-    return user
 
 
 def _registered_department(session: Session, name: str, region: str | None) -> str:
@@ -205,28 +220,182 @@ def list_users(session: Session) -> list[dict[str, Any]]:
             "role": u.role,
             "scope": describe_scope(session, u),
             "disabled": u.disabled,
+            "locked": u.locked_at is not None,
+            "locked_at": u.locked_at,
+            "must_change_password": bool(u.must_change_password),
             "created_at": u.created_at,
         }
         for u in users
     ]
 
 
-def disable_user(session: Session, username: str, actor: str = "cli") -> User:
-    user = session.scalars(select(User).where(User.username == username)).first()
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    # SQLite hands timestamps back without a zone; they were written in UTC
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def get_user(session: Session, username: str) -> User:
+    user = session.scalars(select(User).where(User.username == username.strip())).first()
     if user is None:
         raise AccountError(f"用户 {username!r} 不存在（qunlian users list 列出全部用户）")
+    return user
+
+
+def end_sessions(user: User) -> None:
+    """Every session cookie and API token of the user stops working at its next request."""
+    user.session_version = (user.session_version or 0) + 1
+
+
+def check_password(password: str, username: str = "", policy: Policy | None = None) -> None:
+    """AccountError saying everything that is wrong with a new password and what to do, else nothing."""
+    problems = password_problems(password, username, policy)
+    if problems:
+        raise AccountError("；".join(problems))
+
+
+def disable_user(session: Session, username: str, actor: str = "cli") -> User:
+    user = get_user(session, username)
     if not user.disabled:
         user.disabled = True
+        end_sessions(user)
         audit(session, actor, "user.disable", "user", user.id, username=username)
     return user
 
 
+def set_role(
+    session: Session,
+    username: str,
+    *,
+    role: str,
+    town: str | None = None,
+    chain: str | None = None,
+    uscc: str | None = None,
+    department: str | None = None,
+    region: str | None = None,
+    actor: str = "cli",
+) -> User:
+    """Give a user another role or scope (checked as for a new user); its sessions and tokens end."""
+    user = get_user(session, username)
+    if role not in ROLES:
+        raise AccountError(f"角色 {role!r} 不存在；可选：{', '.join(ROLES)}")
+    _check_scope_options(role, town, chain, uscc, department, region)
+    if user.role == "admin" and role != "admin" and not user.disabled:
+        admins = session.scalar(select(func.count()).select_from(User).where(User.role == "admin",
+                                                                              User.disabled.is_(False)))
+        if admins <= 1:
+            raise AccountError(f"{user.username!r} 是唯一启用的管理员：请先给另一个用户 admin 角色，再改它的角色")
+    before = f"{user.role}: {describe_scope(session, user)}"
+    user.role = role
+    _apply_scope(session, user, town, chain, uscc, department, region)
+    session.flush()
+    end_sessions(user)
+    audit(session, actor, "user.role", "user", user.id, username=user.username, before=before,
+          role=role, scope=describe_scope(session, user))
+    return user
+
+
+def reset_password(session: Session, username: str, password: str, *, actor: str = "cli",
+                   must_change_password: bool = True, policy: Policy | None = None) -> User:
+    """An administrator sets a user's password (checked by the preset); by default the owner replaces it
+    at next sign-in. Every session and token of the user ends."""
+    user = get_user(session, username)
+    check_password(password, user.username, policy)
+    user.password_hash = hash_password(password)
+    user.password_changed_at = _utc_now()
+    user.must_change_password = must_change_password
+    end_sessions(user)
+    audit(session, actor, "user.password_reset", "user", user.id, username=user.username,
+          must_change_password=must_change_password)
+    return user
+
+
+def change_password(session: Session, user_id: int, current: str, new: str, confirm: str | None = None, *,
+                    policy: Policy | None = None) -> User:
+    """The user replaces its own password: the current one, then a new one that the preset accepts and
+    that differs from it. Every other session and token of the user ends (the caller renews its own)."""
+    user = session.get(User, user_id)
+    if user is None or user.disabled:
+        raise AccountError("账号不存在或已停用")
+    if not verify_password(user.password_hash, current):
+        raise AccountError("当前密码不对：请重新输入当前使用的密码")
+    if confirm is not None and new != confirm:
+        raise AccountError("两次输入的新密码不一致：请重新输入")
+    if new == current:
+        raise AccountError("新密码不能与当前密码相同")
+    check_password(new, user.username, policy)
+    user.password_hash = hash_password(new)
+    user.password_changed_at = _utc_now()
+    user.must_change_password = False
+    end_sessions(user)
+    audit(session, user.username, "auth.password_change", "user", user.id)
+    return user
+
+
+def unlock_user(session: Session, username: str, actor: str = "cli") -> User:
+    """Lift an account lock (after repeated failed logins) and clear the failure count."""
+    user = get_user(session, username)
+    if user.locked_at is None and not user.failed_logins:
+        raise AccountError(f"用户 {username!r} 未被锁定")
+    was_locked = user.locked_at is not None
+    user.locked_at = None
+    user.failed_logins = 0
+    user.last_failed_login_at = None
+    audit(session, actor, "user.unlock", "user", user.id, username=user.username, was_locked=was_locked)
+    return user
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """The outcome of a sign-in: the user, or None; locked: the account is locked (whatever the password)."""
+
+    user: User | None
+    locked: bool = False
+
+
+def sign_in(session: Session, username: str, password: str, *, now: dt.datetime | None = None,
+            policy: Policy | None = None, client: str = "") -> SignIn:
+    """Check a password and keep the account's failure count: ``policy.lockout.max_failures`` failures,
+    each within ``window_minutes`` of the one before, lock the account (audited ``auth.locked``)
+    until an administrator unlocks it. A locked account is refused even with the right password.
+    The password is verified first in every case, so every answer costs the same."""
+    policy = policy or load_policy()
+    now = now or _utc_now()
+    user = session.scalars(select(User).where(User.username == username.strip())).first()
+    ok = verify_password(user.password_hash if user else None, password)
+    if user is None or user.disabled:
+        return SignIn(None)
+    if user.locked_at is not None:
+        return SignIn(None, locked=True)
+    if not ok:
+        last = user.last_failed_login_at
+        window = dt.timedelta(minutes=policy.lockout.window_minutes)
+        fresh = last is None or now - _aware(last) > window
+        user.failed_logins = 1 if fresh else (user.failed_logins or 0) + 1
+        user.last_failed_login_at = now
+        if user.failed_logins >= policy.lockout.max_failures:
+            user.locked_at = now
+            audit(session, user.username, "auth.locked", "user", user.id, failures=user.failed_logins,
+                  window_minutes=policy.lockout.window_minutes, client=client)
+            return SignIn(None, locked=True)
+        return SignIn(None)
+    user.failed_logins = 0
+    user.last_failed_login_at = None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return SignIn(user)
+
+
 def authenticate(session: Session, username: str, password: str) -> User | None:
-    """The active user with this username and password, else None (same cost either way)."""
+    """The active, unlocked user with this username and password, else None (same cost either way).
+    Counts nothing: the login form and the API go through ``sign_in``."""
     user = session.scalars(select(User).where(User.username == username.strip())).first()
     if not verify_password(user.password_hash if user else None, password):
         return None
-    if user is None or user.disabled:
+    if user is None or user.disabled or user.locked_at is not None:
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -298,17 +467,27 @@ def create_demo_users(
         if busiest is not None:
             named.append((f"{DEMO_PREFIX}town-{tag}", "town", {"town_id": busiest}))
 
+    policy = load_policy()
     logins = []
     for username, role, scope in named:
-        secret = password or secrets.token_urlsafe(12)
+        if password:
+            check_password(password, username, policy)
+        secret = password or _generated_password(username, policy)
         user = session.scalars(select(User).where(User.username == username)).first()
         if user is None:
             user = User(username=username, role=role, password_hash="")
             session.add(user)
         user.password_hash = hash_password(secret)
+        user.password_changed_at = _utc_now()
         user.role = role
         user.display_name = f"演示 {ROLE_NAMES[role]}"
         user.disabled = False
+        # the printed demo logins sign in as printed: no change at first sign-in, no lock left over
+        user.must_change_password = False
+        user.locked_at = None
+        user.failed_logins = 0
+        user.last_failed_login_at = None
+        end_sessions(user)  # reset: sessions of the previous demo logins end
         user.department = scope.get("department")
         user.town_id = scope.get("town_id")
         user.chain_node_id = scope.get("chain_node_id")
@@ -322,6 +501,14 @@ def create_demo_users(
         audit(session, actor, "user.demo", "user", user.id, username=username, role=role, scope=where)
         logins.append({"username": username, "password": secret, "role": role, "scope": where})
     return logins
+
+
+def _generated_password(username: str, policy: Policy) -> str:
+    """A random password that the preset accepts (token_urlsafe almost always does at once)."""
+    while True:
+        secret = secrets.token_urlsafe(12)
+        if not password_problems(secret, username, policy):
+            return secret
 
 
 def _demo_grant(session: Session, user: User, chain_node: ChainNode, actor: str) -> str:
@@ -384,12 +571,17 @@ def principal_of(user: User, session: Session | None = None) -> Principal:
         grants=grants,
         region_id=user.region_id,
         region_ids=regions,
+        must_change_password=bool(user.must_change_password),
     )
 
 
-def load_principal(session: Session, user_id: int) -> Principal | None:
-    """The active user with this id as a Principal (None when missing or disabled)."""
+def load_principal(session: Session, user_id: int, session_version: int | None = None) -> Principal | None:
+    """The active user with this id as a Principal (None when missing or disabled). session_version:
+    the version a session cookie or API token carries; None when it is not the user's current one
+    (the user logged out, changed password, was disabled or given another role since)."""
     user = session.get(User, user_id)
     if user is None or user.disabled:
+        return None
+    if session_version is not None and session_version != (user.session_version or 0):
         return None
     return principal_of(user, session)

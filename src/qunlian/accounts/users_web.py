@@ -1,5 +1,5 @@
-"""User administration for admins: list, add, disable, and department access grants (every write
-audited by the service)."""
+"""User administration for admins: list, add, disable, change role, reset password, unlock, and
+department access grants (every write audited by the service)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,17 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
 from qunlian.accounts.grants import SCOPES, grant_access, list_grants, revoke_grant
-from qunlian.accounts.service import AccountError, add_user, disable_user, list_users
+from qunlian.accounts.policy import load_policy
+from qunlian.accounts.service import (
+    AccountError,
+    add_user,
+    describe_scope,
+    disable_user,
+    list_users,
+    reset_password,
+    set_role,
+    unlock_user,
+)
 from qunlian.platform.permissions import ROLES
 from qunlian.platform.permissions import Principal
 from qunlian.platform.web.deps import get_db, render, require
@@ -22,7 +32,8 @@ router = APIRouter(include_in_schema=False)
 def _page(request: Request, db: Session, message: str = "", is_error: bool = False, status_code: int = 200):
     users = list_users(db)
     ctx = {"users": users, "roles": ROLES, "message": message, "is_error": is_error, "grants": list_grants(db),
-           "grant_scopes": SCOPES, "departments": [u["username"] for u in users if u["role"] == "department"]}
+           "grant_scopes": SCOPES, "departments": [u["username"] for u in users if u["role"] == "department"],
+           "min_length": load_policy().password.min_length}
     return render(request, "accounts/users.html", ctx, status_code=status_code)
 
 
@@ -57,8 +68,10 @@ def users_add(
     admin: Principal = Depends(require("users.manage")),
 ):
     def act() -> str:
+        # the administrator knows this password: its owner replaces it at first sign-in
         user = add_user(db, username=username, password=password, role=role, town=town or None, chain=chain or None,
-                        uscc=uscc or None, department=department or None, actor=admin.username)
+                        uscc=uscc or None, department=department or None, actor=admin.username,
+                        must_change_password=True)
         return f"+ {user.username}"
 
     return _write(request, db, act, "/users")
@@ -72,6 +85,47 @@ def users_disable(request: Request, username: str, db: Session = Depends(get_db)
         return f"− {username}"
 
     return _write(request, db, act, "/users", error_status=404)
+
+
+@router.post("/users/{username}/unlock")
+def users_unlock(request: Request, username: str, db: Session = Depends(get_db),
+                 admin: Principal = Depends(require("users.manage"))):
+    def act() -> str:
+        unlock_user(db, username, actor=admin.username)
+        return f"{username}: 已解锁 unlocked"
+
+    return _write(request, db, act, "/users", error_status=404)
+
+
+@router.post("/users/password")
+def users_reset_password(request: Request, username: str = Form(..., max_length=80),
+                         password: str = Form(..., max_length=1024),
+                         db: Session = Depends(get_db), admin: Principal = Depends(require("users.manage"))):
+    def act() -> str:
+        reset_password(db, username, password, actor=admin.username, must_change_password=True)
+        return f"{username}: 已重设密码，首次登录须修改 password reset"
+
+    return _write(request, db, act, "/users")
+
+
+@router.post("/users/role")
+def users_set_role(
+    request: Request,
+    username: str = Form(..., max_length=80),
+    role: str = Form(..., max_length=20),
+    town: str = Form("", max_length=80),
+    chain: str = Form("", max_length=200),
+    uscc: str = Form("", max_length=18),
+    department: str = Form("", max_length=120),
+    db: Session = Depends(get_db),
+    admin: Principal = Depends(require("users.manage")),
+):
+    def act() -> str:
+        user = set_role(db, username, role=role, town=town.strip() or None, chain=chain.strip() or None,
+                        uscc=uscc.strip() or None, department=department.strip() or None, actor=admin.username)
+        return f"{user.username} → {user.role}（{describe_scope(db, user)}）"
+
+    return _write(request, db, act, "/users")
 
 
 @router.post("/users/grants")

@@ -40,25 +40,33 @@ class NotAuthenticated(Exception):
     """Raised by page dependencies; the app answers with a redirect to the login page."""
 
 
+class PasswordChangeRequired(NotAuthenticated):
+    """The signed-in user's password was set by an administrator: the app sends it to change it first."""
+
+
 def get_db(request: Request) -> Iterator[Session]:
     with request.app.state.sessions() as session:
         yield session
 
 
-def _principal_for(request: Request, db: Session, user_id: Any) -> Principal | None:
-    """The active user with this id as a Principal. The accounts capability supplies the loader
-    (``app.state.load_principal``), so the web kit needs no knowledge of the users table."""
-    if not isinstance(user_id, int):
+def _principal_for(request: Request, db: Session, user_id: Any, version: Any) -> Principal | None:
+    """The active user with this id as a Principal, when ``version`` (carried by the cookie or token)
+    is the user's session version still: a logout, password change, disable or role change since has
+    moved it on. The accounts capability supplies the loader (``app.state.load_principal``, one
+    primary-key read of the users table), so the web kit needs no knowledge of that table."""
+    if not isinstance(user_id, int) or not isinstance(version, int):
         return None
-    return request.app.state.load_principal(db, user_id)
+    return request.app.state.load_principal(db, user_id, version)
 
 
 def optional_user(request: Request, db: Session = Depends(get_db)) -> Principal | None:
-    """The user of the session cookie, re-read from the store on every request (a disabled user is out)."""
+    """The user of the session cookie, re-read from the store on every request (a disabled user, or a
+    session ended by logout, password change or role change, is out)."""
     user_id = request.session.get("uid")
-    principal = _principal_for(request, db, user_id)
+    principal = _principal_for(request, db, user_id, request.session.get("sv"))
     if principal is None and user_id is not None:
         request.session.pop("uid", None)
+        request.session.pop("sv", None)
     request.state.user = principal
     return principal
 
@@ -66,6 +74,8 @@ def optional_user(request: Request, db: Session = Depends(get_db)) -> Principal 
 def require_user(principal: Principal | None = Depends(optional_user)) -> Principal:
     if principal is None:
         raise NotAuthenticated()
+    if principal.must_change_password:
+        raise PasswordChangeRequired()
     return principal
 
 
@@ -88,12 +98,15 @@ def api_user(
     credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
     db: Session = Depends(get_db),
 ) -> Principal:
-    """The caller of an API route, from its bearer token (signed, expiring, user still active)."""
-    uid = request.app.state.tokens.verify(credentials.credentials) if credentials else None
-    principal = _principal_for(request, db, uid)
+    """The caller of an API route, from its bearer token (signed, expiring, user still active, session
+    version still current)."""
+    claims = request.app.state.tokens.verify(credentials.credentials) if credentials else None
+    principal = _principal_for(request, db, *claims) if claims else None
     if principal is None:
         raise HTTPException(401, detail="not authenticated: POST /api/token, then send Authorization: Bearer <token>",
                             headers={"WWW-Authenticate": "Bearer"})
+    if principal.must_change_password:
+        raise HTTPException(403, detail="password change required: sign in on the web and change it / 请先在网页上修改密码")
     return principal
 
 

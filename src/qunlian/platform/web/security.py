@@ -152,20 +152,43 @@ class TokenSigner:
         self.serializer = URLSafeTimedSerializer(secret_key, salt="qunlian.api-token")
         self.ttl_s = ttl_s
 
-    def issue(self, user_id: int) -> str:
-        return self.serializer.dumps({"uid": user_id, "n": secrets.token_hex(4)})
+    def issue(self, user_id: int, session_version: int = 0) -> str:
+        """A signed token naming the user and the user's session version (a later logout, password
+        change, disable or role change moves the version on, and the token stops working)."""
+        return self.serializer.dumps({"uid": user_id, "sv": session_version, "n": secrets.token_hex(4)})
 
-    def verify(self, token: str) -> int | None:
+    def verify(self, token: str) -> tuple[int, int] | None:
+        """(user id, session version) of a well-signed token within its lifetime, else None."""
         try:
             data = self.serializer.loads(token, max_age=self.ttl_s)
         except BadSignature:
             return None
         uid = data.get("uid") if isinstance(data, dict) else None
-        return uid if isinstance(uid, int) else None
+        version = data.get("sv") if isinstance(data, dict) else None
+        if not isinstance(uid, int) or not isinstance(version, int):
+            return None
+        return uid, version
 
 
-# --------------------------------------------------------------------------- throttling
+# --------------------------------------------------------------------------- client address
 
 
 def client_address(request: Request) -> str:
+    """The peer's address, which is a proxy's X-Forwarded-For only where the peer is one of the
+    proxies named in QUNLIAN_TRUSTED_PROXIES (``TrustedProxyHeaders``); logins are throttled by it."""
     return request.client.host if request.client else "unknown"
+
+
+class TrustedProxyHeaders:
+    """uvicorn's proxy-header handling, trusting only ``proxies`` (addresses or networks, from
+    QUNLIAN_TRUSTED_PROXIES): from them X-Forwarded-For gives the client address and X-Forwarded-Proto
+    the scheme (so a cookie behind a TLS proxy is Secure); from any other peer both headers are
+    ignored. ``qunlian serve`` turns uvicorn's own handling off, which trusts 127.0.0.1 by default."""
+
+    def __init__(self, app: ASGIApp, proxies: tuple[str, ...]) -> None:
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        self.app = ProxyHeadersMiddleware(app, trusted_hosts=list(proxies))  # type: ignore[arg-type]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)  # type: ignore[arg-type]

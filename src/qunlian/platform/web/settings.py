@@ -4,7 +4,10 @@ QUNLIAN_SECRET_KEY       signs session cookies and API tokens. Default: a random
                          <data dir>/web-secret.key (created on first start, mode 600), so that
                          sessions survive a restart. Several workers or hosts must share one key.
 QUNLIAN_SECURE_COOKIES   "1": cookies always carry Secure; "0": never; unset: Secure when the request
-                         came over https (behind a proxy, run uvicorn with --proxy-headers).
+                         came over https (behind a TLS proxy: name it in QUNLIAN_TRUSTED_PROXIES).
+QUNLIAN_TRUSTED_PROXIES  the reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed:
+                         addresses or networks, comma-separated ("127.0.0.1", "10.1.2.0/24"). Default:
+                         none, so the client address is the peer's and logins are throttled by it.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ class WebSettings:
     token_ttl_s: int = 3600
     login_max_failures: int = 5
     login_window_s: int = 15 * 60
+    trusted_proxies: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, **overrides: object) -> WebSettings:
@@ -32,9 +36,15 @@ class WebSettings:
         values: dict[str, object] = {
             "secret_key": os.environ.get("QUNLIAN_SECRET_KEY") or _stored_secret(load_settings().data_dir),
             "secure_cookies": True if secure in ("1", "true", "yes") else False if secure in ("0", "false", "no") else None,
+            "trusted_proxies": trusted_proxies(os.environ.get("QUNLIAN_TRUSTED_PROXIES", "")),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
+
+
+def trusted_proxies(value: str) -> tuple[str, ...]:
+    """QUNLIAN_TRUSTED_PROXIES as a tuple: comma- or space-separated addresses and networks."""
+    return tuple(x for x in value.replace(",", " ").split() if x)
 
 
 def _stored_secret(data_dir: Path) -> str:
