@@ -26,10 +26,17 @@ from qunlian.installed import sources as installed_sources
 from qunlian.platform.sources import install as install_sources
 from qunlian.platform.db import make_engine, session_factory
 from qunlian.platform.i18n import N_
-from qunlian.platform.web.deps import NotAuthenticated, optional_user, render
+from qunlian.platform.web.deps import NotAuthenticated, PasswordChangeRequired, optional_user, render
 from qunlian.platform.registry import NavEntry, resolve
 from qunlian.platform.web import deps
-from qunlian.platform.web.security import SecurityHeadersMiddleware, SessionMiddleware, TokenSigner, csrf_protect
+from qunlian.platform.web.origin import AuditOriginMiddleware
+from qunlian.platform.web.security import (
+    SecurityHeadersMiddleware,
+    SessionMiddleware,
+    TokenSigner,
+    TrustedProxyHeaders,
+    csrf_protect,
+)
 from qunlian.platform.web.settings import WebSettings
 
 log = logging.getLogger("qunlian.web")
@@ -89,6 +96,9 @@ def create_app(
         secure=settings.secure_cookies,
     )
     app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(AuditOriginMiddleware)  # audit lines record the client's address
+    if settings.trusted_proxies:  # outermost: the session's Secure flag and the throttle see the client
+        app.add_middleware(TrustedProxyHeaders, proxies=settings.trusted_proxies)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.state.load_principal = load_principal
     app.state.profile_sections = [resolve(ref) for cap in CAPABILITIES for ref in cap.profile_sections]
@@ -155,10 +165,13 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(NotAuthenticated)
     async def login_required(request: Request, exc: NotAuthenticated):
+        # PasswordChangeRequired (a NotAuthenticated): the password an administrator set is replaced first
+        where = "/account/password" if isinstance(exc, PasswordChangeRequired) else "/login"
         if request.headers.get("HX-Request"):
-            return JSONResponse({"detail": "login required"}, status_code=401, headers={"HX-Redirect": "/login"})
+            return JSONResponse({"detail": "login required" if where == "/login" else "password change required"},
+                                status_code=401, headers={"HX-Redirect": where})
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+        return RedirectResponse(f"{where}?next={quote(target, safe='')}", status_code=303)
 
     @app.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception):

@@ -81,11 +81,13 @@ def serve(
                        "  qunlian users add --username admin --password '…' --role admin")
     typer.echo(describe())
     typer.echo(f"群链 qunlian: http://{host}:{port}/  (API docs: /api/docs)")
+    # forwarded headers are believed only from the proxies in QUNLIAN_TRUSTED_PROXIES, by the app itself
+    # (qunlian.platform.web.security.TrustedProxyHeaders); uvicorn's own handling trusts 127.0.0.1
     if workers > 1:
         uvicorn.run("qunlian.app:create_app", factory=True, host=host, port=port, workers=workers,
-                    proxy_headers=True)
+                    proxy_headers=False)
     else:
-        uvicorn.run(create_app(engine), host=host, port=port, proxy_headers=True)
+        uvicorn.run(create_app(engine), host=host, port=port, proxy_headers=False)
 
 
 

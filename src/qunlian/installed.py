@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import MetaData
 
-from qunlian import accounts, chains, demo, enterprises, exchange, overview, per_mu, regions, targets
+from qunlian import accounts, audit, chains, demo, enterprises, exchange, overview, per_mu, regions, targets
 from qunlian.platform.registry import Capability, NavEntry, resolve
 
 CAPABILITIES: tuple[Capability, ...] = (
@@ -24,6 +24,7 @@ CAPABILITIES: tuple[Capability, ...] = (
     per_mu.CAPABILITY,
     targets.CAPABILITY,
     demo.CAPABILITY,
+    audit.CAPABILITY,
 )
 
 

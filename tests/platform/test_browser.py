@@ -133,7 +133,7 @@ def test_language_switch_and_logout(browser, live_server):
     assert page.url.endswith("/towns")
     assert page.locator("nav.nav").inner_text().split() == ["Overview", "Enterprises", "Compare", "regions", "Towns", "Chains",
                                                             "Plan", "targets", "Per-mu", "evaluation", "Data",
-                                                            "import", "Users", "API", "docs"]
+                                                            "import", "Users", "Audit", "log", "API", "docs"]
     v.shot("towns-en")
     page.click("[data-testid=logout]")
     page.wait_for_url(re.compile(r".*/login$"))

@@ -220,7 +220,12 @@ def test_every_shipped_preset_and_data_file_is_dated_or_cited():
     from qunlian.regions.service import read_hierarchy, read_town_file
     from qunlian.targets.plans.loader import plan_codes, read_plan_file, read_system_files
 
-    dated = [*load_all([PRESETS]).values(), load_status_rules(), load_calibration(), rules.load(_ConceptFile, CONCEPTS_FILE)]
+    from qunlian.accounts.policy import load_policy
+    from qunlian.targets.plausible import plausible
+    from qunlian.targets.views_preset import targets_views
+
+    dated = [*load_all([PRESETS]).values(), load_status_rules(), load_calibration(), rules.load(_ConceptFile, CONCEPTS_FILE),
+             plausible(), targets_views(), load_policy().rules]
     for d in dated:
         assert isinstance(d, Dated) and d.id and d.version and d.effective.from_year and d.sources, d
         assert all(s.title for s in d.sources)
@@ -231,5 +236,6 @@ def test_every_shipped_preset_and_data_file_is_dated_or_cited():
     hierarchy = read_hierarchy()
     assert hierarchy.sources and all(s.title and (s.seed or s.note) for s in hierarchy.sources)
     # qunlian's own conventions say so in their sources
-    for d in (load_status_rules(), rules.load(_ConceptFile, CONCEPTS_FILE), load_calibration()):
+    for d in (load_status_rules(), rules.load(_ConceptFile, CONCEPTS_FILE), load_calibration(), plausible(),
+              targets_views(), load_policy().rules):
         assert any(s.title.startswith("qunlian") for s in d.sources)

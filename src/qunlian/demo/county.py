@@ -38,7 +38,7 @@ def build_demo_county(
         lines += _build_county(engine, county, seed, scale, progress, actor)
     if city:
         with transaction(engine) as s:
-            root = set_root(s, CITY_REGION)
+            root = set_root(s, CITY_REGION, actor=actor)
         lines.append(Message("本安装的根地区设为 %(name)s（%(code)s）：市级用户看到两个县", name=root.name, code=root.code))
     lines.append(demo_logins(engine, actor=actor, counties=[c.region for c in counties] if city else ()))
     return Joined(_LINE, lines)  # each line a Message where it is one: shown in the CLI's language

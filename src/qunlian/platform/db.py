@@ -66,9 +66,12 @@ def transaction(engine: Engine) -> Iterator[Session]:
 
 
 def audit(session: Session, actor: str, action: str, entity: str = "", entity_id: Any = "", **detail: Any) -> None:
-    from qunlian.platform.models import AuditLog  # the table is declared on Base, below
+    """Append a line to the audit log in the session's transaction: who (``actor``), what (``action``, the
+    entity and the detail), when, and from where (the request's client address, or "cli"). The line is
+    chained to the one before it and the chain is locked until commit (``qunlian.platform.auditlog``)."""
+    from qunlian.platform.auditlog import append
 
-    session.add(AuditLog(actor=actor, action=action, entity=entity, entity_id=str(entity_id), detail=detail))
+    append(session, actor, action, entity, entity_id, detail)
 
 
 def describe(settings: Settings | None = None) -> str:

@@ -35,6 +35,9 @@ class ImportBatch(Base):
 
 
 class AuditLog(Base):
+    """Who did what, when and from where: append-only (the store refuses UPDATE and DELETE) and
+    hash-chained (``qunlian.platform.auditlog``; ``qunlian audit verify``). Written only by ``db.audit()``."""
+
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, server_default=func.now())
@@ -43,6 +46,12 @@ class AuditLog(Base):
     entity: Mapped[str] = mapped_column(String(60), default="")
     entity_id: Mapped[str] = mapped_column(String(80), default="")
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # from where: the client's address for a web request, "cli" for a command (qunlian.platform.auditlog)
+    origin: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    # the chain: SHA-256 of this line's fields and the previous line's hash ("" for the first line);
+    # unique, so two lines can never follow the same one
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True, default="", server_default="")
+    hash: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
 
 class Setting(Base):

@@ -54,6 +54,8 @@ class Principal:
     # who sees every region (a city analyst sees its counties, a county analyst the county)
     region_id: int | None = None
     region_ids: frozenset[int] | None = None
+    # the password was set by an administrator: pages send the user to change it first, the API refuses
+    must_change_password: bool = False
 
     @property
     def city_wide(self) -> bool:
@@ -102,6 +104,7 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     _action("imports.run", "导入数据", ("admin", "analyst")),
     _action("regions.compare", "地区对比与县（市、区）下钻", ("admin", "analyst")),
     _action("users.manage", "管理用户与授权", ("admin",)),
+    _action("audit.read", "查看审计日志", ("admin",)),
 )}
 
 

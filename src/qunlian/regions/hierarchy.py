@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from qunlian.core.messages import N_, Message
 from qunlian.platform import rules
+from qunlian.platform.db import audit
 from qunlian.platform.models import Setting
 from qunlian.regions.models import Park, Region, Town
 
@@ -248,15 +249,19 @@ def root_code(session: Session) -> str:
     return stored.value if stored is not None else read_hierarchy().root
 
 
-def set_root(session: Session, key: str) -> Region:
+def set_root(session: Session, key: str, actor: str = "cli") -> Region:
+    """Make the region named by ``key`` the installation's root (audited: it changes what every city-wide
+    user sees)."""
     region = find_region(session, key)
     if region is None:
         raise RegionDataError.one(Message("地区 %(name)s 不在地区层级中", name=repr(key)), key="root",
                                   fix=N_("用 `qunlian regions list` 查看可用的地区代码"))
     row = session.get(Setting, ROOT_SETTING) or Setting(key=ROOT_SETTING)
+    before = row.value
     row.value = region.code
     session.add(row)
     session.flush()
+    audit(session, actor, "regions.set_root", "settings", ROOT_SETTING, region=region.code, before=before)
     return region
 
 
