@@ -65,4 +65,13 @@ if [[ $dev == 1 ]] && ! command -v java >/dev/null 2>&1; then
     echo "提示：未找到 java，Spark 对比测试将跳过 / note: no java, Spark parity tests will be skipped" >&2
   fi
 fi
+if [[ $dev == 1 ]] && ! command -v pg_dump >/dev/null 2>&1; then
+  # qunlian backup / restore on PostgreSQL and their round-trip tests use pg_dump and pg_restore.
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    echo "==> 安装 PostgreSQL 客户端 / installing postgresql-client for backup and restore"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null
+  else
+    echo "提示：未找到 pg_dump，PostgreSQL 备份测试将失败 / note: no pg_dump, the PostgreSQL backup tests will fail" >&2
+  fi
+fi
 echo "==> 完成 / setup done"
