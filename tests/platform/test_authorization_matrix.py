@@ -1,5 +1,6 @@
 """The authorization matrix (issue #12 item 9): every route the app registers — enumerated from the app,
-so a new route is covered without editing this test — × every role and anonymous, with in-scope and
+so a new route is covered without editing this test — × every role, anonymous and a department user
+holding a grant, with in-scope and
 out-of-scope ids. It fails on any server error, any out-of-scope firm answered 200, any route a role
 lacks the permission for answered other than 403, and any write that changed the store for a role
 that may not write. The JSON API is called with bearer tokens."""
@@ -16,6 +17,9 @@ from qunlian.platform.permissions import Principal, can
 
 PUBLIC = {"/login", "/healthz", "/api/docs", "/api/token", "/lang"}
 ROLES = sorted(VISIBLE)
+# a department user holding a read-only grant on one town (当湖街道): sees that town's firms
+GRANTED = "granted"
+SEES = {**VISIBLE, GRANTED: {"e1", "e2"}}
 
 
 def required_actions(route) -> set[str]:
@@ -35,7 +39,7 @@ def required_actions(route) -> set[str]:
 
 def urls(path: str, store, role: str | None) -> list[tuple[str, bool]]:
     """(url, in_scope) for a route path: each id once in the role's scope and once outside it."""
-    visible = sorted(store.uscc[k] for k in VISIBLE.get(role, set())) if role else []
+    visible = sorted(store.uscc[k] for k in SEES.get(role, set())) if role else []
     hidden = sorted(set(store.uscc.values()) - set(visible))
     values = {"code": ["danghu"], "system": ["4q8l"], "plan_code": ["pinghu-mfg-test"], "run_id": ["1"],
               "seq": ["1"], "evidence_id": ["1"], "key": ["tax"], "sha256": ["0" * 64], "username": ["town1"],
@@ -58,11 +62,22 @@ def store_counts(engine) -> dict[str, int]:
         return {n: conn.scalar(select(func.count()).select_from(table(n))) for n in names}
 
 
+def _username(store, role: str) -> str:
+    if role != GRANTED:
+        return store.users[role]
+    from qunlian.accounts.grants import grant_access
+    from qunlian.platform.db import transaction
+
+    with transaction(store.engine) as s:
+        grant_access(s, username=store.users["department"], scope="town", town="danghu", reason="矩阵测试")
+    return store.users["department"]
+
+
 def _client(store, role: str | None):
     c = make_client(store.engine)
     token = None
     if role:
-        login(c, store.users[role])
+        login(c, _username(store, role))
         token = csrf_of(c.get("/login").text if role is None else c.get("/").text)
     return c, token
 
@@ -73,13 +88,26 @@ def _api_token(c, username: str) -> str:
     return r.json()["access_token"]
 
 
-@pytest.mark.parametrize("role", [None, *ROLES])
+def _principal(store, role: str | None) -> Principal | None:
+    if role is None:
+        return None
+    if role != GRANTED:
+        return Principal(id=0, username="x", role=role)
+    from qunlian.regions.models import Town
+
+    with store.engine.connect() as conn:
+        town = conn.scalar(select(Town.id).where(Town.code == "danghu"))
+    return Principal(id=0, username="x", role="department", grants=(("town", town),))
+
+
+@pytest.mark.parametrize("role", [None, *ROLES, GRANTED])
 def test_every_route_for_every_role(web_store, role):
     app_client, csrf = _client(web_store, role)
     routes = app_routes(app_client.app)
     assert len(routes) > 50
-    bearer = {"Authorization": f"Bearer {_api_token(app_client, web_store.users[role])}"} if role else {}
-    principal = Principal(id=0, username="x", role=role) if role else None
+    user = web_store.users["department" if role == GRANTED else role] if role else None
+    bearer = {"Authorization": f"Bearer {_api_token(app_client, user)}"} if role else {}
+    principal = _principal(web_store, role)
     before = store_counts(web_store.engine)
     failures = []
     made = 0
@@ -109,9 +137,11 @@ def test_every_route_for_every_role(web_store, role):
                 elif role is not None and not in_scope and r.status_code == 200:
                     failures.append(f"out-of-scope firm answered: {where}")
     assert failures == []
+    if role == GRANTED:  # the grant is in force: its town's firms read, read-only
+        assert app_client.get(f"/enterprises/{web_store.uscc['e1']}").status_code == 200
     assert made >= 45  # every route was called (an empty walk would pass vacuously)
     after = store_counts(web_store.engine)
-    if role in (None, "department", "enterprise", "chain"):  # roles that write none of the data posted above
+    if role in (None, "department", "enterprise", "chain", GRANTED):  # roles that write none of the data posted above
         changed = {k: (before[k], after[k]) for k in before if before[k] != after[k] and k != "sessions"}
         assert changed == {}, changed
 
