@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from qunlian.accounts.web import attempt_login
 from qunlian.platform.permissions import Principal
-from qunlian.platform.web.deps import api_user, get_db
+from qunlian.platform.web.deps import API_AUTH_RESPONSES, api_user, get_db
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -33,7 +33,11 @@ class Me(BaseModel):
     enterprise_id: int | None
 
 
-@router.post("/token", response_model=TokenResponse, summary="取得访问令牌 / get an access token")
+@router.post("/token", response_model=TokenResponse, summary="取得访问令牌 / get an access token",
+             responses={400: {"description": "a body that is not UTF-8 JSON"},
+                        401: {"description": "wrong username or password"},
+                        403: {"description": "account locked, or a password change is required"},
+                        429: {"description": "too many failed logins; retry after Retry-After seconds"}})
 def token(body: TokenRequest, request: Request, db: Session = Depends(get_db)) -> TokenResponse:
     user, wait, locked = attempt_login(request, db, body.username, body.password, via="api")
     if wait:
@@ -51,7 +55,8 @@ def token(body: TokenRequest, request: Request, db: Session = Depends(get_db)) -
     return TokenResponse(access_token=tokens.issue(user.id, user.session_version or 0), expires_in=tokens.ttl_s)
 
 
-@router.get("/me", response_model=Me, summary="当前用户与范围 / the caller and its scope")
+@router.get("/me", response_model=Me, summary="当前用户与范围 / the caller and its scope",
+            responses=API_AUTH_RESPONSES)
 def me(user: Principal = Depends(api_user)) -> Me:
     return Me(username=user.username, role=user.role, town_id=user.town_id, chain_node_id=user.chain_node_id,
               enterprise_id=user.enterprise_id)

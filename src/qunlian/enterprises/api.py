@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from qunlian.enterprises.queries import EnterpriseQuery, enterprise_profile
 from qunlian.enterprises.web import API_EXPORT_FILE, export_list, list_page
 from qunlian.platform.permissions import Principal
-from qunlian.platform.web.deps import api_user, get_db
+from qunlian.platform.web.deps import API_AUTH_RESPONSES, api_user, get_db
 from qunlian.platform.web.exports import FILE_RESPONSES, api_format, header_choice
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -65,7 +65,7 @@ class EnterpriseDetail(BaseModel):
     years: list[dict[str, Any]] = Field(description="figures per year; money in 万元, land in 亩, energy in 吨标准煤")
 
 
-@router.get("/enterprises", response_model=EnterpriseList, responses=FILE_RESPONSES,
+@router.get("/enterprises", response_model=EnterpriseList, responses={**API_AUTH_RESPONSES, **FILE_RESPONSES},
             summary="企业列表（按权限范围；format=xlsx|csv 下载） / enterprises in scope (format=xlsx|csv: a file)")
 def enterprises(
     town: str | None = Query(None, max_length=40, description="town code, e.g. danghu"),
@@ -96,7 +96,7 @@ def enterprises(
     "/enterprises/{uscc}",
     response_model=EnterpriseDetail,
     summary="企业画像 / one enterprise",
-    responses={404: {"description": "no such enterprise in the caller's scope"}},
+    responses={**API_AUTH_RESPONSES, 404: {"description": "no such enterprise in the caller's scope"}},
 )
 def enterprise(uscc: str, db: Session = Depends(get_db), user: Principal = Depends(api_user)) -> EnterpriseDetail:
     profile = enterprise_profile(db, user, uscc) if len(uscc) <= 18 else None

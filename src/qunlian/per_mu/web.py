@@ -20,7 +20,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -49,7 +49,7 @@ from qunlian.platform.permissions import Principal, can
 from qunlian.platform import i18n
 from qunlian.platform.i18n import N_
 from qunlian.platform.web.bounds import MAX_ID
-from qunlian.platform.web.deps import api_user, get_db, lang_of, render, require_user
+from qunlian.platform.web.deps import API_AUTH_RESPONSES, api_user, get_db, lang_of, render, require_user
 from qunlian.platform.web.exports import (
     FILE_RESPONSES,
     ExportColumn,
@@ -469,6 +469,12 @@ class RunItem(BaseModel):
     created_by: str
     created_at: dt.datetime
 
+    @field_validator("created_at")
+    @classmethod
+    def _aware(cls, value: dt.datetime) -> dt.datetime:
+        # SQLite gives back the naive UTC it stored; the schema promises an RFC 3339 date-time (with offset)
+        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
 
 class GradeCount(BaseModel):
     grade: str
@@ -515,7 +521,7 @@ class ResultPage(BaseModel):
 
 
 def _api_run(db: Session, run_id: int, user: Principal) -> MuniRun:
-    run = db.get(MuniRun, run_id)
+    run = db.get(MuniRun, run_id)  # (an id beyond INTEGER never gets here: platform.web.bounds)
     if run is None or not run_visible(run, user.region_ids):
         raise HTTPException(404, detail="not found")
     return run
@@ -529,7 +535,8 @@ def _run_item(run: MuniRun, user: Principal) -> dict[str, Any]:
             "created_by": run.created_by, "created_at": run.created_at}
 
 
-@router.get("/api/muni/runs", response_model=list[RunItem], tags=["muni"], summary="亩均评价列表 / 亩均 evaluation runs")
+@router.get("/api/muni/runs", response_model=list[RunItem], tags=["muni"], summary="亩均评价列表 / 亩均 evaluation runs",
+            responses=API_AUTH_RESPONSES)
 def api_runs(year: int | None = Query(None, ge=1900, le=2200), db: Session = Depends(get_db),
              user: Principal = Depends(api_user)) -> list[RunItem]:
     return [RunItem(**_run_item(r, user)) for r in list_runs(db, year, within=user.region_ids)]
@@ -537,7 +544,7 @@ def api_runs(year: int | None = Query(None, ge=1900, le=2200), db: Session = Dep
 
 @router.get("/api/muni/runs/{run_id}", response_model=RunDetail, tags=["muni"],
             summary="一次评价：概要与分类构成 / one run: summary and class mix",
-            responses={404: {"description": "no such run"}})
+            responses={**API_AUTH_RESPONSES, 404: {"description": "no such run"}})
 def api_run(run_id: int, db: Session = Depends(get_db), user: Principal = Depends(api_user)) -> RunDetail:
     run = _api_run(db, run_id, user)
     method = run_method(run)
@@ -576,7 +583,7 @@ def _api_result_columns(method: Method) -> list[ExportColumn]:
 @router.get("/api/muni/runs/{run_id}/results", response_model=ResultPage, tags=["muni"],
             summary="一次评价的企业结果（按权限范围；format=xlsx|csv 下载） / per-firm results in scope "
                     "(format=xlsx|csv: a file)",
-            responses={404: {"description": "no such run"}, **FILE_RESPONSES})
+            responses={**API_AUTH_RESPONSES, 404: {"description": "no such run"}, **FILE_RESPONSES})
 def api_results(
     run_id: int,
     town: str | None = Query(None, max_length=80, description="town name, e.g. 当湖街道"),

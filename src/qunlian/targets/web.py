@@ -50,7 +50,7 @@ from qunlian.targets.access import may_enter_actual, may_enter_some_actual, may_
 from qunlian.targets.views_preset import targets_views
 from qunlian.platform import i18n
 from qunlian.platform.i18n import N_
-from qunlian.platform.web.deps import api_user, get_db, lang_of, render, require
+from qunlian.platform.web.deps import API_AUTH_RESPONSES, api_user, get_db, lang_of, render, require
 from qunlian.platform.web.exports import FILE_RESPONSES, api_format, header_choice
 
 router = APIRouter()
@@ -461,7 +461,8 @@ def _api_plan(db: Session, code: str) -> Plan:
 @router.get("/api/targets/{plan_code}/status", tags=["targets"],
             summary="规划指标状态（红黄绿灯；format=xlsx|csv 下载） / status of a plan's indicators "
                     "(format=xlsx|csv: a file)",
-            responses={403: {"description": "role without targets"}, 404: {"description": "no such plan or town"},
+            responses={**API_AUTH_RESPONSES, 403: {"description": "role without targets"},
+                       404: {"description": "no such plan or town"},
                        **FILE_RESPONSES})
 def api_status(
     plan_code: str,
@@ -494,7 +495,8 @@ def api_status(
 @router.get("/api/targets/{plan_code}/reconcile", tags=["targets"],
             summary="镇街道目标核对（format=xlsx|csv 下载） / do the towns' targets add up to the city's "
                     "(format=xlsx|csv: a file)",
-            responses={403: {"description": "role without targets"}, 404: {"description": "no such plan"},
+            responses={**API_AUTH_RESPONSES, 403: {"description": "role without targets"},
+                       404: {"description": "no such plan"},
                        **FILE_RESPONSES})
 def api_reconcile(
     plan_code: str,

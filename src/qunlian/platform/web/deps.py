@@ -90,6 +90,11 @@ def require(action: str):
     return dependency
 
 
+# for the `responses` of every route that depends on api_user: the OpenAPI document says what it answers
+API_AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "no, an expired or an invalid bearer token / 未认证：令牌缺失、过期或无效"},
+}
+
 _bearer = HTTPBearer(auto_error=False, description="POST /api/token 取得的令牌 / token from POST /api/token")
 
 
