@@ -22,32 +22,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from io_helpers import HEADER, good_rows, write_csv, write_xlsx
+from io_helpers import HEADER, good_rows, seed_towns, write_csv, write_xlsx
 from sqlalchemy import Engine, MetaData, create_engine, select, text
 
 from qunlian.enterprises.models import Enterprise, EnterpriseYear
-from qunlian.platform.db import make_engine, migrate, transaction
-from qunlian.regions.models import Park, Town
+from qunlian.platform.db import make_engine, migrate
+from qunlian.regions.models import Town
 
 RUNNER = Path(__file__).parents[1] / "support" / "kill_runner.py"
 ROWS = 300
 TOWN_OF = {"当湖街道": "danghu", "当湖": "danghu", "钟埭街道": "zhongdai"}  # good_rows' towns → codes
 
 
-def seed(engine: Engine) -> Engine:
-    """The towns the file names (one by its alias) and a park, as the enterprises conftest's `region`."""
-    with transaction(engine) as s:
-        danghu = Town(code="danghu", name="当湖街道", kind="街道", aliases=["当湖"], seq=1)
-        zhongdai = Town(code="zhongdai", name="钟埭街道", kind="街道", seq=2)
-        s.add_all([danghu, zhongdai])
-        s.flush()
-        s.add(Park(code="pinghu-kechuang", name="平湖科创园", kind="专业园", town_id=danghu.id))
-    return engine
-
-
 @pytest.fixture
 def store(engine: Engine) -> Engine:
-    return seed(engine)
+    return seed_towns(engine)
 
 
 @pytest.fixture
@@ -64,7 +53,7 @@ def replica_url(tmp_path: Path) -> Iterator[str]:
         url = f"{test_url}{'&' if '?' in test_url else '?'}options=-csearch_path%3D{schema}"
     eng = make_engine(url)
     migrate(eng)
-    seed(eng)
+    seed_towns(eng)
     eng.dispose()
     yield url
     if admin is not None:

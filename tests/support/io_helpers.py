@@ -55,3 +55,17 @@ def no_parsing(monkeypatch):
         raise AssertionError("openpyxl was called on a file that should have been refused")
 
     monkeypatch.setattr(openpyxl, "load_workbook", boom)
+
+
+def seed_towns(engine):
+    """Two towns (one with an alias, 当湖) and one park: what good_rows() names. Returns the engine."""
+    from qunlian.platform.db import transaction
+    from qunlian.regions.models import Park, Town
+
+    with transaction(engine) as s:
+        danghu = Town(code="danghu", name="当湖街道", kind="街道", aliases=["当湖"], seq=1)
+        zhongdai = Town(code="zhongdai", name="钟埭街道", kind="街道", seq=2)
+        s.add_all([danghu, zhongdai])
+        s.flush()
+        s.add(Park(code="pinghu-kechuang", name="平湖科创园", kind="专业园", town_id=danghu.id))
+    return engine
