@@ -7,6 +7,8 @@ import sys
 
 import typer
 
+from qunlian.platform.numbers import NumberField, number_option
+
 from qunlian.core.errors import QunlianError
 from qunlian.core.messages import N_
 
@@ -63,8 +65,8 @@ def _initialised_engine():
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="监听地址 / address to listen on"),
-    port: int = typer.Option(8000, help="端口 / port"),
-    workers: int = typer.Option(1, help="进程数（登录限流计数存于数据库，各进程共用）/ worker processes (login throttling is shared through the store)"),
+    port: int = number_option(8000, "--port", field=NumberField(N_("端口"), minimum=1, maximum=65535, integer=True), help="端口 / port"),
+    workers: int = number_option(1, "--workers", field=NumberField(N_("进程数"), minimum=1, maximum=256, integer=True), help="进程数（登录限流计数存于数据库，各进程共用）/ worker processes (login throttling is shared through the store)"),
 ) -> None:
     """启动网页与接口服务 / serve the web pages and the JSON API (uvicorn)."""
     import uvicorn

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import Engine, create_engine, select, text
+from bad_numbers import BAD_NUMBERS
 from web_helpers import PASSWORD, csrf_of, login, make_client
 
 from qunlian.platform.db import make_engine, migrate, session_factory, transaction
@@ -365,6 +366,47 @@ def test_adjustment_needs_csrf_role_and_reason_and_is_shown_and_audited(muni, cl
     with session_factory(muni.engine)() as s:
         lines = s.scalars(select(AuditLog).where(AuditLog.action == "muni.adjust")).all()
     assert any(a.actor == "analyst1" for a in lines)
+
+
+def test_adjustment_refuses_every_non_number_and_stores_nothing(muni, clients):
+    """Issue #12: points=nan stored score NULL and classed a B firm D. Each bad value is a 400 with
+    the validator's message, and no adjustment row is written."""
+    from qunlian.per_mu.models import MuniAdjustment
+
+    run_id = muni.runs[0]
+    row = next(r for r in results(muni, run_id) if r["final_grade"] and not r.get("tenant_note"))
+    c = clients["analyst"]
+    token = tokens(c)
+
+    def count() -> int:
+        with session_factory(muni.engine)() as s:
+            return len(s.scalars(select(MuniAdjustment).where(MuniAdjustment.run_id == run_id)).all())
+
+    before = count()
+    for bad in (*BAD_NUMBERS, "5000"):
+        r = c.post(f"/muni/runs/{run_id}/adjust", data={"uscc": row["uscc"], "points": bad, "grade": "",
+                                                        "reason": "核实", "csrf_token": token})
+        assert r.status_code == 400 and "加减分" in r.text, bad
+        assert ("必须是有限的数字" in r.text) == (bad in ("nan", "inf", "-inf")), bad
+    assert count() == before
+
+
+def test_simulator_refuses_every_non_number_in_every_field(muni, clients):
+    from qunlian.per_mu.fields import SIMULATED
+
+    c = clients["town"]
+    run_id = muni.runs[-1]
+    headers = {"X-CSRF-Token": tokens(c), "HX-Request": "true"}
+    sim_row = next(r for r in results(muni, run_id) if r["uscc"] == muni.town_firm)
+    fields = [f for f in SIMULATED if f in sim_row]
+    assert len(fields) >= 5
+    for col in fields:
+        for bad in (*BAD_NUMBERS, "-5"):
+            r = c.post(f"/muni/simulate/{muni.town_firm}", data={"run": run_id, col: bad}, headers=headers)
+            assert r.status_code == 400 and 'data-testid="sim-errors"' in r.text, (col, bad)
+    for bad_run in (*BAD_NUMBERS, "99999999999"):
+        r = c.post(f"/muni/simulate/{muni.town_firm}", data={"run": bad_run, "tax_wan": "1"}, headers=headers)
+        assert r.status_code == 404, bad_run
 
 
 # --------------------------------------------------------------------------- export

@@ -221,7 +221,7 @@ def test_every_shipped_preset_and_data_file_is_dated_or_cited():
     from qunlian.targets.plans.loader import plan_codes, read_plan_file, read_system_files
 
     from qunlian.accounts.policy import load_policy
-    from qunlian.targets.plausible import plausible
+    from qunlian.platform.numbers import plausible
     from qunlian.targets.views_preset import targets_views
 
     dated = [*load_all([PRESETS]).values(), load_status_rules(), load_calibration(), rules.load(_ConceptFile, CONCEPTS_FILE),

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from bad_numbers import BAD_NUMBERS
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from web_helpers import PASSWORD, csrf_of, make_client
@@ -200,6 +201,11 @@ def test_enter_actual_csrf_validation_and_success(demo):
     assert r.status_code == 400 and "未知镇街道" in r.text
     r = c.post(f"/targets/{MFG14}/actuals", data={**data, "unit": "万元/亩", "csrf_token": token})
     assert r.status_code == 400 and "不能换算" in r.text and _count(demo, Actual) == before
+    # one validator for every number (issue #12): nothing stored for any of them
+    for value in BAD_NUMBERS:
+        r = c.post(f"/targets/{MFG14}/actuals", data={**data, "value": value, "csrf_token": token})
+        assert r.status_code == 400 and 'data-testid="problems"' in r.text and "数值" in r.text, value
+    assert _count(demo, Actual) == before
     # HTML in a field is shown as text
     r = c.post(f"/targets/{MFG14}/actuals", data={**data, "period": "<b>x</b>", "csrf_token": token})
     assert "<b>x</b>" not in r.text and "&lt;b&gt;x&lt;/b&gt;" in r.text

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from qunlian.platform.numbers import id_argument
+
 from qunlian.platform.i18n import N_, echo, explain, say  # in QUNLIAN_LANG's language, Chinese by default
 from qunlian.platform.permissions import ROLES
 
@@ -224,7 +226,7 @@ def users_grants(username: str | None = typer.Option(None, "--username", help="�
 
 
 @users_app.command("revoke")
-def users_revoke(grant_id: int = typer.Argument(..., help="授权编号（qunlian users grants 列出）")) -> None:
+def users_revoke(grant_id: int = id_argument(..., help="授权编号（qunlian users grants 列出）")) -> None:
     """撤销访问授权（立即生效）/ revoke an access grant; it stops working at once."""
     from qunlian.accounts.grants import revoke_grant
     from qunlian.accounts.service import AccountError

@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from qunlian.platform.numbers import MAX_ID, NumberField, number_option
+
 from qunlian.core.messages import N_, Message
 
 audit_app = typer.Typer(help="审计日志：核对哈希链、查询 / the audit log: verify its hash chain, list its lines",
@@ -69,7 +71,7 @@ def list_cmd(
     origin: str = typer.Option("", "--origin", help="来源：客户端地址或 cli / from where: a client address or cli"),
     since: str = typer.Option("", "--since", help="起始（含），YYYY-MM-DD 或 ISO 时间，UTC / from (inclusive), a date or ISO time, UTC"),
     until: str = typer.Option("", "--until", help="截止（含），YYYY-MM-DD 或 ISO 时间，UTC / until (inclusive)"),
-    limit: int = typer.Option(50, "--limit", help="最多几条，最新的在前；0 为全部 / at most this many, newest first; 0 for all"),
+    limit: int = number_option(50, "--limit", field=NumberField(N_("条数"), minimum=0, maximum=MAX_ID, integer=True), help="最多几条，最新的在前；0 为全部 / at most this many, newest first; 0 for all"),
     fmt: str = typer.Option("table", "--format", help="table 或 json / table or json"),
 ) -> None:
     """查询审计日志 / list audit lines: who, when (UTC), what, which entity, from where, detail."""

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import typer
 
+from qunlian.core.messages import N_
+from qunlian.platform.numbers import NumberField, number_option
+
 
 def register(app: typer.Typer) -> None:
     """Attach `qunlian demo` to the main app."""
 
     @app.command("demo")
     def demo(
-        seed: int = typer.Option(2024, "--seed", help="随机种子；同一种子生成相同的企业 / random seed (same seed, same firms)"),
-        scale: float = typer.Option(
-            1.0, "--scale", min=0.01, help="企业数量倍数（基准测试用）/ multiplies the number of firms (for benchmarks)"
+        seed: int = number_option(2024, "--seed", field=NumberField(N_("随机种子"), minimum=0, maximum=2**32 - 1,
+                                                                   integer=True), help="随机种子；同一种子生成相同的企业 / random seed (same seed, same firms)"),
+        scale: float = number_option(
+            1.0, "--scale", field=NumberField(N_("企业数量倍数"), minimum=0.01, maximum=1000), help="企业数量倍数（基准测试用）/ multiplies the number of firms (for benchmarks)"
         ),
         if_empty: bool = typer.Option(
             False, "--if-empty", help="库中已有企业时什么也不做 / do nothing when the store already holds firms"

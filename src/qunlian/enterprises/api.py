@@ -74,7 +74,7 @@ def enterprises(
     q: str = Query("", max_length=200, description="part of the name or USCC"),
     scale: str | None = Query(None, pattern="^(above|below)$"),
     grade: str | None = Query(None, max_length=8, description="亩均 class (调档后) in the newest run of that year, e.g. A"),
-    page: int = Query(1, ge=1),
+    page: int = Query(1, ge=1, le=100000),
     page_size: int = Query(50, ge=1, le=500),
     fmt: str = Depends(api_format),
     headers: str = Depends(header_choice),

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import typer
 
+from qunlian.platform.numbers import year_option
+
 from qunlian.platform.options import region_option
 
 import_app = typer.Typer(help="导入数据（校验后整批写入，有错则全部不写）/ import data, all or nothing",
@@ -108,7 +110,7 @@ def import_enterprise_years_cmd(
 
 @export_app.command("enterprise-years")
 def export_enterprise_years_cmd(
-    year: int = typer.Option(..., "--year", help="年度 / year"),
+    year: int = year_option(..., "--year", help="年度 / year"),
     output: Path = typer.Option(..., "--output", "-o", help="输出文件 .csv 或 .xlsx / output file"),
     region: str | None = region_option(),
     headers: str = typer.Option("en", "--headers",

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from qunlian.per_mu.fields import MARGIN, POINTS, figure
+from qunlian.platform.numbers import id_option, number_option, parse_number, year_option
 from qunlian.platform.options import region_option
 
 muni = typer.Typer(help="亩均论英雄评价 / per-mu efficiency evaluation", no_args_is_help=True)
@@ -67,7 +69,7 @@ def check_cmd(files: list[Path] = typer.Argument(..., help="方法文件 (YAML)"
 @muni.command("evaluate")
 def evaluate_cmd(
     method: str = typer.Option(..., "--method", "-m", help="方法 id、方法族（按年度选版本）或方法文件"),
-    year: int = typer.Option(None, "--year", "-y", help="数据年度（独立模式下默认取输入中最大的年度）"),
+    year: int = year_option(None, "--year", "-y", help="数据年度（独立模式下默认取输入中最大的年度）"),
     input: Path = typer.Option(None, "--input", "-i", help="独立模式：csv / xlsx / parquet 企业年度数据"),
     output: Path = typer.Option(None, "--output", "-o", help="独立模式：结果文件 csv / xlsx / parquet"),
     by: str = typer.Option("cli", "--by", help="操作人"),
@@ -112,7 +114,7 @@ def _standalone(method_ref: str, year: int | None, input: Path, output: Path) ->
 
 
 @muni.command("runs")
-def runs_cmd(year: int = typer.Option(None, "--year", "-y"), region: str | None = region_option()) -> None:
+def runs_cmd(year: int = year_option(None, "--year", "-y"), region: str | None = region_option()) -> None:
     """列出已保存的评价 / list stored runs."""
     from qunlian.core.errors import QunlianError
     from qunlian.per_mu.runs import list_runs
@@ -129,7 +131,7 @@ def runs_cmd(year: int = typer.Option(None, "--year", "-y"), region: str | None 
 
 
 @muni.command("export")
-def export_cmd(run: int = typer.Option(..., "--run"), output: Path = typer.Option(..., "--output", "-o"),
+def export_cmd(run: int = id_option(..., "--run"), output: Path = typer.Option(..., "--output", "-o"),
                region: str | None = region_option()) -> None:
     """导出公示名单 (xlsx) 或结果表 (csv/parquet) / export a run."""
     from qunlian.per_mu.inputs import export_gongshi, output_table, write_table
@@ -153,11 +155,11 @@ def export_cmd(run: int = typer.Option(..., "--run"), output: Path = typer.Optio
 
 @muni.command("adjust")
 def adjust_cmd(
-    run: int = typer.Option(..., "--run"),
+    run: int = id_option(..., "--run"),
     uscc: str = typer.Option(..., "--uscc"),
     reason: str = typer.Option(..., "--reason", help="理由（必填）"),
     by: str = typer.Option(..., "--by", help="操作人（必填）"),
-    points: float = typer.Option(None, "--points", help="加减分，如 5 或 -3"),
+    points: float = number_option(None, "--points", field=POINTS, help="加减分，如 5 或 -3"),
     grade: str = typer.Option(None, "--grade", help="调整后的等级"),
     region: str | None = region_option(),
 ) -> None:
@@ -177,7 +179,7 @@ def adjust_cmd(
 
 @muni.command("simulate")
 def simulate_cmd(
-    run: int = typer.Option(..., "--run"),
+    run: int = id_option(..., "--run"),
     uscc: str = typer.Option(..., "--uscc"),
     set_: list[str] = typer.Option([], "--set", help="列=新值，如 tax_wan=500，可多次"),
     region: str | None = region_option(),
@@ -192,7 +194,7 @@ def simulate_cmd(
         changes = {}
         for kv in set_:
             k, _, v = kv.partition("=")
-            changes[k.strip()] = float(v) if v.strip() else None
+            changes[k.strip()] = parse_number(v, figure(k.strip()), blank=True)  # nan, inf, -5: refused
         with session_factory(_engine())() as s:
             get_run_in(s, run, region)
             ev = load_evaluation(s, run)
@@ -211,8 +213,8 @@ def simulate_cmd(
 
 @muni.command("warnings")
 def warnings_cmd(
-    run: int = typer.Option(..., "--run"),
-    margin: float = typer.Option(None, "--margin", help="距分数线的分差（默认取方法设定）"),
+    run: int = id_option(..., "--run"),
+    margin: float = number_option(None, "--margin", field=MARGIN, help="距分数线的分差（默认取方法设定）"),
     ledger: bool = typer.Option(False, "--ledger", help="把 D 类与高耗低效企业列入整治台账"),
     by: str = typer.Option("cli", "--by"),
     region: str | None = region_option(),
@@ -234,7 +236,7 @@ def warnings_cmd(
 
 
 @muni.command("ledger")
-def ledger_cmd(year: int = typer.Option(None, "--year", "-y"), region: str | None = region_option()) -> None:
+def ledger_cmd(year: int = year_option(None, "--year", "-y"), region: str | None = region_option()) -> None:
     """整治台账：各镇街企业数、腾出用地（亩）、腾出能耗（万吨标准煤），对照 003 附件3 第 12–14 行目标。"""
     from qunlian.core.errors import QunlianError
     from qunlian.per_mu.runs import ledger_summary
@@ -254,7 +256,7 @@ def ledger_cmd(year: int = typer.Option(None, "--year", "-y"), region: str | Non
 
 @muni.command("aggregates")
 def aggregates_cmd(
-    run: int = typer.Option(..., "--run"),
+    run: int = id_option(..., "--run"),
     by: str = typer.Option("town", "--by", help="town|park|industry|industry2|chain|part"),
     system: str | None = typer.Option(None, "--system", help="--by chain 时只看一个产业体系，如 4q8l、1212"),
     region: str | None = region_option(),
@@ -281,7 +283,7 @@ def aggregates_cmd(
 
 
 @muni.command("sql")
-def sql_cmd(method: str = typer.Option(..., "--method", "-m"), year: int = typer.Option(..., "--year", "-y"),
+def sql_cmd(method: str = typer.Option(..., "--method", "-m"), year: int = year_option(..., "--year", "-y"),
             dialect: str = typer.Option("duckdb", "--dialect")) -> None:
     """显示方法编译出的 SQL / print the SQL a method compiles to."""
     from qunlian.per_mu.engine import compile_sql

@@ -7,7 +7,6 @@ adjustments (初评 → 加减分 → 调档后) are rows of their own, applied 
 
 from __future__ import annotations
 
-import math
 
 import datetime as dt
 import hashlib
@@ -21,6 +20,8 @@ import pyarrow.compute as pc
 from sqlalchemy import Engine, func, insert, or_, select
 from sqlalchemy.orm import Session
 
+from qunlian.per_mu.fields import POINTS
+from qunlian.platform.numbers import parse_number
 from qunlian.per_mu.engine import CARRIED, Evaluation, EvaluationError, evaluate
 from qunlian.per_mu.outputs import Warning, remediation_reasons, warnings
 from qunlian.per_mu.presets import get_method
@@ -342,8 +343,8 @@ def adjust(session: Session, run_id: int, uscc: str, *, reason: str, actor: str,
         raise EvaluationError("调整必须写明理由")
     if points is None and grade is None:
         raise EvaluationError("请给出加减分（points）或调整后的等级（grade）")
-    if points is not None and not math.isfinite(points):  # nan would store no score and class the firm D
-        raise EvaluationError("加减分必须是有限的数字")
+    if points is not None:  # nan would store no score and class the firm D: the one check of typed numbers
+        points = parse_number(points, POINTS)
     run = get_run(session, run_id)
     method = run_method(run)
     res = session.scalars(select(MuniResult).where(MuniResult.run_id == run_id, MuniResult.uscc == uscc)).first()

@@ -9,8 +9,6 @@ warnings and exports only ever count the user's own firms. Out-of-scope firms an
 
 from __future__ import annotations
 
-import math
-
 import datetime as dt
 import logging
 import tempfile
@@ -28,7 +26,9 @@ from qunlian.per_mu import views
 from qunlian.per_mu.runs import muni_evaluation
 from qunlian.per_mu.chains import chain_pairs
 from qunlian.per_mu.engine import EvaluationError
+from qunlian.per_mu.fields import POINTS, SIMULATED, figure
 from qunlian.per_mu.inputs import export_gongshi
+from qunlian.platform.numbers import MAX_ID, NumberInvalid, parse_id, parse_number
 from qunlian.per_mu.outputs import aggregates, measures
 from qunlian.per_mu.runs import (
     adjust,
@@ -48,7 +48,6 @@ from qunlian.per_mu.service import firm_history, scoped_ledger, scoped_results, 
 from qunlian.platform.permissions import Principal, can
 from qunlian.platform import i18n
 from qunlian.platform.i18n import N_
-from qunlian.platform.web.bounds import MAX_ID
 from qunlian.platform.web.deps import API_AUTH_RESPONSES, api_user, get_db, lang_of, render, require_user
 from qunlian.platform.web.exports import (
     FILE_RESPONSES,
@@ -66,10 +65,7 @@ PAGE_SIZE = 50
 WARNING_KINDS = {"grade_fell": N_("等级下降"), "near_boundary": N_("临界企业"), "remediation": N_("列入整治")}
 KIND_NAMES = {"incentive": N_("激励"), "restriction": N_("约束")}
 # simulator inputs (column → label with unit); the levers first, then other columns a method may read
-SIM_FIELDS = dict(columns.headings((
-    "tax_wan", "value_added_wan", "land_mu", "energy_tce", "emission_eq_t", "rd_wan", "main_revenue_wan",
-    "electricity_wan_kwh", "employees",
-)))
+SIM_FIELDS = dict(columns.headings(SIMULATED))
 LEVER_LABELS = {k: SIM_FIELDS[col] for k, (col, _d, _l) in LEVERS.items()}
 
 
@@ -282,9 +278,9 @@ def run_adjust(
     params = _result_params(None, None, None, uscc, "rank", False, 1)
     _ = i18n.translator(lang_of(request))
     try:
-        pts = float(points) if points.strip() else None
-    except ValueError:
-        return _run_page(request, db, user, run_id, params, error=_("加减分必须是数字"), status_code=400)
+        pts = parse_number(points, POINTS, blank=True)
+    except NumberInvalid as exc:
+        return _run_page(request, db, user, run_id, params, error=exc.render(_), status_code=400)
     try:
         adjust(db, run_id, uscc, reason=reason, actor=user.username, points=pts, grade=grade.strip() or None)
     except EvaluationError as exc:
@@ -345,7 +341,7 @@ def profile_block(db: Session, request: Request, uscc: str) -> dict[str, Any] | 
 def enterprise_levers(
     request: Request,
     uscc: str,
-    run: int | None = Query(None, ge=1),
+    run: int | None = Query(None, ge=1, le=MAX_ID),
     db: Session = Depends(get_db),
     user: Principal = Depends(require_user),
 ):
@@ -409,11 +405,8 @@ def _simulate(request: Request, uscc: str, form: Any, db: Session, user: Princip
     ent = get_enterprise(db, user, uscc) if len(uscc) <= 18 else None
     if ent is None:
         raise HTTPException(404)
-    try:
-        run_id = int(str(form.get("run", "")))
-    except ValueError:
-        raise HTTPException(400) from None
-    if not 0 < run_id <= MAX_ID:
+    run_id = parse_id(form.get("run", ""))
+    if run_id is None:  # no run, or one that cannot exist
         raise HTTPException(404)
     _ = i18n.translator(lang_of(request))
     try:
@@ -427,16 +420,12 @@ def _simulate(request: Request, uscc: str, form: Any, db: Session, user: Princip
         raw = form.get(col)
         if raw is None or col not in row:
             continue
-        raw = str(raw).strip().replace(",", "")
-        if raw == "":
-            continue
         try:
-            value = float(raw)
-        except ValueError:
-            errors.append(_(SIM_FIELDS[col]))
+            value = parse_number(raw, figure(col), blank=True)  # nan, inf, a negative figure: refused
+        except NumberInvalid as exc:
+            errors.append(exc.render(_))
             continue
-        if not math.isfinite(value) or value < 0:  # nan, inf: not a figure
-            errors.append(_(SIM_FIELDS[col]))
+        if value is None:
             continue
         if row.get(col) is None or abs(value - float(row[col])) > 1e-9:
             changes[col] = value
@@ -592,7 +581,7 @@ def api_results(
     q: str = Query("", max_length=200, description="part of the name or USCC"),
     sort: str = Query("rank", pattern="^(rank|score|name|town|grade|part|tax_per_mu)$"),
     desc: bool = False,
-    page: int = Query(1, ge=1),
+    page: int = Query(1, ge=1, le=100000),
     page_size: int = Query(100, ge=1, le=1000),
     fmt: str = Depends(api_format),
     headers: str = Depends(header_choice),

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from qunlian.targets.plausible import plausible
+from qunlian.platform.numbers import NumberField, NumberInvalid, parse_number
 from qunlian.targets.lookup import (
     convert_to_unit,
     find_indicators,
@@ -43,6 +43,9 @@ COLUMNS = {
 }
 _TRUE = {"1", "true", "yes", "y", "是", "累计", "t"}
 _FALSE = {"", "0", "false", "no", "n", "否", "当期", "f"}
+
+#: an actual value as typed (a form, the CLI, a file cell): the indicator's unit narrows it
+VALUE = NumberField(N_("数值"), plausible_range=False)
 
 
 @dataclass
@@ -108,12 +111,10 @@ def _validate(session: Session, plan: Plan, item: ActualInput, file: str | None,
                 Message("填写 %(lo)s 至 %(hi)s 年之间的期间", lo=lo, hi=hi), "period", item.period)
 
     value = None
-    try:
-        value = float(str(item.value).replace(",", "").strip())
-        if value != value or value in (float("inf"), float("-inf")):
-            raise ValueError
-    except (TypeError, ValueError):
-        bad(N_("数值不是数字"), N_("填写数字，不带单位"), "value", item.value)
+    try:  # the one check of typed numbers: finite, a plain number (its unit is checked below)
+        value = parse_number(item.value, VALUE)
+    except NumberInvalid as exc:
+        bad(exc.message, exc.fix, "value", item.value)
 
     if ind is not None and value is not None and item.unit not in (None, ""):
         try:
@@ -123,11 +124,10 @@ def _validate(session: Session, plan: Plan, item: ActualInput, file: str | None,
                 Message("按 %(unit)s 填写", unit=ind.unit), "unit", item.unit)
 
     if ind is not None and value is not None:
-        bounds = plausible().bounds(ind.unit)
-        if not bounds.min <= value <= bounds.max:
-            bad(Message("数值 %(value)s 超出该指标可能的范围（%(lo)s 至 %(hi)s %(unit)s）", value=format(value, "g"),
-                        lo=format(bounds.min, "g"), hi=format(bounds.max, "g"), unit=ind.unit or ""),
-                Message("检查是否多打了位数或单位不对：本指标按 %(unit)s 填写", unit=ind.unit or "—"), "value", item.value)
+        try:  # within the plausible range of the indicator's unit
+            parse_number(value, NumberField(VALUE.label, unit=ind.unit))
+        except NumberInvalid as exc:
+            bad(exc.message, exc.fix, "value", item.value)
 
     town = None
     if item.town not in (None, "", "全市"):

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import typer
+
+from qunlian.platform.numbers import NumberField, id_option, number_option, year_option
 from sqlalchemy.orm import Session
 
 from qunlian.core.errors import QunlianError
@@ -151,7 +153,7 @@ def status_cmd(
 @targets_app.command("reconcile")
 def reconcile_cmd(
     plan: str = typer.Option(..., "--plan"),
-    year: int = typer.Option(..., "--year"),
+    year: int = year_option(..., "--year"),
     fmt: str = typer.Option("table", "--format", help="table | json | csv"),
 ) -> None:
     """镇街道目标之和与全市目标核对 / do the towns' targets add up to the city's?"""
@@ -224,7 +226,7 @@ def actual_add(
     plan: str = typer.Option(..., "--plan"),
     indicator: str = typer.Option(..., "--indicator", help="指标代码或名称"),
     period: str = typer.Option(..., "--period", help="2023、2023Q1 或 2023-03"),
-    value: float = typer.Option(..., "--value"),
+    value: float = number_option(..., "--value", field=NumberField(N_("数值"))),
     unit: str = typer.Option(None, "--unit", help="数值的单位（缺省为指标单位；可换算者自动换算）"),
     town: str = typer.Option(None, "--town"),
     cumulative: bool = typer.Option(False, "--cumulative/--point", help="年内累计值 / 当期值"),
@@ -324,7 +326,7 @@ def task_list(plan: str = typer.Option(..., "--plan"), as_of: str = typer.Option
 
 
 @task_app.command("progress")
-def task_progress(plan: str = typer.Option(..., "--plan"), seq: int = typer.Option(..., "--task"),
+def task_progress(plan: str = typer.Option(..., "--plan"), seq: int = id_option(..., "--task"),
                   period: str = typer.Option(..., "--period"), note: str = typer.Option(..., "--note"),
                   evidence: list[str] = typer.Option(None, "--evidence", help="佐证材料（文件名或链接，可多次）"),
                   by: str = typer.Option("cli", "--by")) -> None:
@@ -337,7 +339,7 @@ def task_progress(plan: str = typer.Option(..., "--plan"), seq: int = typer.Opti
 
 
 @task_app.command("close")
-def task_close(plan: str = typer.Option(..., "--plan"), seq: int = typer.Option(..., "--task"),
+def task_close(plan: str = typer.Option(..., "--plan"), seq: int = id_option(..., "--task"),
                note: str = typer.Option(..., "--note"), evidence: list[str] = typer.Option(None, "--evidence"),
                by: str = typer.Option(..., "--by", help="销号人")) -> None:
     """销号 / close a task (who and when are recorded)."""
@@ -352,10 +354,10 @@ def task_close(plan: str = typer.Option(..., "--plan"), seq: int = typer.Option(
 
 
 @evidence_app.command("add")
-def evidence_add(plan: str = typer.Option(..., "--plan"), seq: int = typer.Option(..., "--seq", "--task"),
+def evidence_add(plan: str = typer.Option(..., "--plan"), seq: int = id_option(..., "--seq", "--task"),
                  path: Path = typer.Argument(..., exists=True, dir_okay=False, help="PDF、OFD、图片、Office 文档或纯文本"),
                  description: str = typer.Option("", "--description", help="说明（300 字以内）"),
-                 progress: int = typer.Option(None, "--progress", help="关联的进展记录编号（可选）"),
+                 progress: int = id_option(None, "--progress", help="关联的进展记录编号（可选）"),
                  by: str = typer.Option("cli", "--by", help="上传人")) -> None:
     """上传一个佐证材料到任务（存入数据库） / attach an evidence file to a task."""
     from qunlian.targets.evidence import add_evidence, check_size
@@ -369,7 +371,7 @@ def evidence_add(plan: str = typer.Option(..., "--plan"), seq: int = typer.Optio
 
 
 @evidence_app.command("list")
-def evidence_list(plan: str = typer.Option(..., "--plan"), seq: int = typer.Option(..., "--seq", "--task"),
+def evidence_list(plan: str = typer.Option(..., "--plan"), seq: int = id_option(..., "--seq", "--task"),
                   fmt: str = typer.Option("table", "--format", help="table | json | csv")) -> None:
     """任务的佐证材料（不含文件内容） / the evidence files of a task (metadata only)."""
     from qunlian.targets.evidence import list_evidence
@@ -383,7 +385,7 @@ def evidence_list(plan: str = typer.Option(..., "--plan"), seq: int = typer.Opti
 
 
 @evidence_app.command("get")
-def evidence_get(evidence_id: int = typer.Option(..., "--id", help="编号（evidence list 中的编号）"),
+def evidence_get(evidence_id: int = id_option(..., "--id", help="编号（evidence list 中的编号）"),
                  output: Path = typer.Option(..., "--output", "-o", help="保存到的文件；给目录则用原文件名"),
                  force: bool = typer.Option(False, "--force", help="覆盖已有文件")) -> None:
     """下载一个佐证材料到本地文件（校验 SHA-256） / write an evidence file to disk (checksum verified)."""
@@ -406,7 +408,7 @@ def evidence_get(evidence_id: int = typer.Option(..., "--id", help="编号（evi
 
 
 @evidence_app.command("delete")
-def evidence_delete(evidence_id: int = typer.Option(..., "--id"),
+def evidence_delete(evidence_id: int = id_option(..., "--id"),
                     by: str = typer.Option(..., "--by", help="操作人（记入审计日志）")) -> None:
     """删除一个佐证材料（任务未销号时；命令行操作者视同管理员） / delete an evidence file of an open task."""
     from qunlian.targets.evidence import delete_evidence

@@ -14,7 +14,8 @@ from typing import Any
 
 from fastapi import HTTPException, Request
 
-MAX_ID = 2**31 - 1  # an id column: INTEGER, int4 in PostgreSQL (the narrower of the two stores)
+from qunlian.platform.numbers import MAX_ID  # an id column: INTEGER, int4 in PostgreSQL (the narrower store)
+
 MAX_NUMBER = 2**63 - 1  # a number compared in a query: what either driver can bind
 
 
