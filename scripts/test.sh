@@ -36,8 +36,9 @@ except Exception as exc:
 PYEOF
 then
   echo "==> 测试（PostgreSQL）/ tests on PostgreSQL"
-  # Spark parity reads no store: it ran in the SQLite round already.
-  QUNLIAN_TEST_DATABASE_URL=$PG_URL $PY -m pytest "${PARALLEL[@]}" -m "not spark" "$@"
+  # Only the tests that open a store (marker "store", set in tests/conftest.py): the pure ones and
+  # Spark parity (which reads no store) ran in the SQLite round already.
+  QUNLIAN_TEST_DATABASE_URL=$PG_URL $PY -m pytest "${PARALLEL[@]}" -m "store and not spark" "$@"
 elif [[ "${CI:-}" == "true" ]]; then
   echo "CI 需要 PostgreSQL：$PG_URL 无法连接 / CI needs PostgreSQL at $PG_URL" >&2
   exit 1

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 
 from qunlian.platform.db import make_engine, migrate
 
@@ -42,6 +42,54 @@ def _fresh_url(tmp_path: Path) -> tuple[str, callable]:
         admin.dispose()
 
     return url, drop
+
+
+# --------------------------------------------------------------------------- which tests touch the store
+# The PostgreSQL round of scripts/test.sh runs only the tests marked ``store`` (``-m store``): running
+# the pure ones a second time tests nothing new. A test is marked when its fixture closure holds one
+# of these; a fixture (or a test) that opens a store some other way requests ``store_backend``. A test
+# that opens a store without being marked fails (``_store_use_is_declared``): it would otherwise be
+# left out of the PostgreSQL round without anyone noticing (unless it says ``own_sqlite``: a SQLite
+# file of its own on purpose, such as a path that must not be initialised).
+STORE_FIXTURES = {"store_backend", "db_url", "engine", "cli_env", "web_store", "client"}
+
+
+@pytest.fixture(scope="session")
+def store_backend() -> str:
+    """The database the tests' stores live on (QUNLIAN_TEST_DATABASE_URL, or "" for SQLite files)."""
+    return TEST_DB_URL
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if STORE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.store)
+
+
+def _is_store(url) -> bool:  # noqa: ANN001 - a sqlalchemy URL
+    """A database a test would want on PostgreSQL too: anything but SQLite in memory."""
+    return url.get_backend_name() != "sqlite" or url.database not in (None, "", ":memory:")
+
+
+@pytest.fixture(autouse=True)
+def _store_use_is_declared(request: pytest.FixtureRequest) -> Iterator[None]:
+    if request.node.get_closest_marker("store") or request.node.get_closest_marker("own_sqlite"):
+        yield
+        return
+    opened: list[str] = []
+
+    def on_connect(conn, *args) -> None:  # noqa: ANN001
+        if _is_store(conn.engine.url):
+            opened.append(conn.engine.url.render_as_string(hide_password=True))
+
+    event.listen(Engine, "engine_connect", on_connect)
+    try:
+        yield
+    finally:
+        event.remove(Engine, "engine_connect", on_connect)
+    if opened:
+        pytest.fail(f"this test opens a store ({opened[0]}) but is not marked 'store': request the "
+                    "store_backend fixture (or db_url/engine/…) so that the PostgreSQL round runs it too")
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 import string
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -58,6 +59,7 @@ def test_audited_exception_is_accepted_with_a_note():
     assert r.valid and r.exception and "例外" in r.reason
 
 
+@pytest.mark.own_sqlite  # a SQLite file of its own on purpose, not the store under test
 def test_cli_exit_status_and_output(tmp_path, monkeypatch):
     monkeypatch.setenv("QUNLIAN_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("QUNLIAN_DATABASE_URL", f"sqlite:///{tmp_path / 'none.sqlite'}")

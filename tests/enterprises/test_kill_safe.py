@@ -40,7 +40,7 @@ def store(engine: Engine) -> Engine:
 
 
 @pytest.fixture
-def replica_url(tmp_path: Path) -> Iterator[str]:
+def replica_url(store_backend: str, tmp_path: Path) -> Iterator[str]:
     """A second store like `store`, on the same database server, for the measuring run."""
     test_url = os.environ.get("QUNLIAN_TEST_DATABASE_URL", "")
     if not test_url or test_url.startswith("sqlite"):

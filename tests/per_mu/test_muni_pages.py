@@ -96,7 +96,7 @@ def build_muni_store(engine: Engine, scale: float = 0.03) -> MuniStore:
 
 
 @pytest.fixture(scope="module")
-def muni_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+def muni_engine(store_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """A module-wide migrated store (its own SQLite file, or its own PostgreSQL schema)."""
     cleanup = None
     if not TEST_DB_URL or TEST_DB_URL.startswith("sqlite"):

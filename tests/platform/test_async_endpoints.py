@@ -9,6 +9,7 @@ import builtins
 import inspect
 import textwrap
 
+import pytest
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
@@ -45,6 +46,7 @@ def blocking_calls(fn) -> list[str]:
     return found
 
 
+@pytest.mark.own_sqlite  # a SQLite file of its own on purpose, not the store under test
 def test_async_endpoints_do_no_blocking_work(tmp_path):
     app = _app(tmp_path)
     offenders = []

@@ -244,7 +244,7 @@ def test_postgresql_restores_in_one_transaction(filled, cli_env, tmp_path, monke
     assert snapshot(filled) == before
 
 
-def test_round_trip_of_the_demo_county(tmp_path):
+def test_round_trip_of_the_demo_county(store_backend: str, tmp_path):
     """The demo county with plans, actuals, a 亩均 run, task progress, a closed task and evidence
     (binary): every table comes back row for row."""
     from demo_store import CLUSTERS, build_demo_store

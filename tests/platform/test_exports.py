@@ -52,7 +52,7 @@ LINK = re.compile(r'<a href="([^"]+)" data-testid="(?:export|export-csv|muni-res
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoStore]:
+def demo(store_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoStore]:
     store, drop = build_demo_store(tmp_path_factory.mktemp("exports"))
     yield store
     store.engine.dispose()
@@ -424,7 +424,7 @@ EVIL = {p: f'{p}HYPERLINK("http://evil.example","{i}")' for i, p in enumerate(FO
 
 
 @pytest.fixture(scope="module")
-def planted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DemoStore, int]]:
+def planted(store_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DemoStore, int]]:
     """The demo county with a text starting with each formula prefix in every table's text columns:
     firm names (and their 亩均 results), task headings, indicator names, division codes, chain node
     names and the county's name."""

@@ -27,7 +27,7 @@ from qunlian.regions.models import Town
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoStore]:
+def demo(store_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoStore]:
     store, drop = build_demo_store(tmp_path_factory.mktemp("page-caches"))
     yield store
     store.engine.dispose()

@@ -35,7 +35,7 @@ class City:
 
 
 @pytest.fixture(scope="module")
-def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[City]:
+def city(store_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[City]:
     """The city demo at scale 0.1, made by the CLI exactly as a user runs it; logins get a known password."""
     from demo_store import _fresh_engine
 

@@ -31,7 +31,7 @@ MAIN_SHOTS = ["tasks-ledger", "tasks-closed", "imports-problems", "imports-previ
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoStore]:
+def demo(store_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoStore]:
     store, drop = build_demo_store(tmp_path_factory.mktemp("targets-browser"))
     yield store
     store.engine.dispose()

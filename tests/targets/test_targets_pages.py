@@ -30,7 +30,7 @@ SRC = Path(__file__).parents[2] / "src" / "qunlian"
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoStore]:
+def demo(store_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoStore]:
     store, drop = build_demo_store(tmp_path_factory.mktemp("targets-web"))
     yield store
     store.engine.dispose()
