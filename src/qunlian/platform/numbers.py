@@ -30,6 +30,7 @@ from pydantic import AfterValidator, Field
 
 from qunlian.core.errors import QunlianError
 from qunlian.core.messages import N_, Message
+from qunlian.platform.i18n import explain, say
 from qunlian.platform.rules import Dated, RulesError, Strict, load
 
 PRESET = Path(__file__).parent / "presets" / "plausible-2026.yaml"
@@ -101,9 +102,14 @@ class NumberField:
     plausible_range: bool = True
 
     def bounds(self) -> tuple[float, float]:
-        b = plausible().bounds(self.unit) if self.plausible_range else Bounds(min=-math.inf, max=math.inf)
-        lo = b.min if self.minimum is None else max(b.min, self.minimum)
-        hi = b.max if self.maximum is None else min(b.max, self.maximum)
+        lo, hi = -math.inf, math.inf
+        if self.plausible_range:
+            unit = plausible().bounds(self.unit)
+            lo, hi = unit.min, unit.max
+        if self.minimum is not None:
+            lo = max(lo, self.minimum)
+        if self.maximum is not None:
+            hi = min(hi, self.maximum)
         return lo, hi
 
 
@@ -202,13 +208,9 @@ class NumberType:
         self.field = field
 
     def __call__(self, value: Any) -> float | int:
-        if isinstance(value, float) and math.isfinite(value):
-            return value  # a default already checked
-        try:
+        try:  # a default passes here too, so a default outside the field's range is caught
             out = parse_number(value, self.field)
         except NumberInvalid as exc:
-            from qunlian.platform.i18n import explain
-
             raise _usage_error(explain(exc)) from None
         assert out is not None
         return int(out) if self.field.integer else out
@@ -221,8 +223,6 @@ class IdType:
     def __call__(self, value: Any) -> int:
         out = parse_id(value)
         if out is None:
-            from qunlian.platform.i18n import say
-
             raise _usage_error(say(Message("编号应为 1 至 %(max)s 的整数：“%(value)s”", max=MAX_ID,
                                            value=str(value)[:40])))
         return out
