@@ -184,3 +184,11 @@ class GoldenItem(pytest.Item):
 
     def reportinfo(self):
         return self.path, None, f"golden case {self.path.parent.name}/{self.path.name}::{self.name}"
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The controlling process (not an xdist worker) drops the session's shared PostgreSQL templates."""
+    if not hasattr(session.config, "workerinput"):
+        from shared_stores import drop_templates
+
+        drop_templates(session.config._tmp_path_factory.getbasetemp())

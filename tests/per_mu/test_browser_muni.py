@@ -11,16 +11,11 @@ from collections.abc import Iterator
 
 import pytest
 from browser_support import BROWSER_MARKS, Visit, numbers, serve
-from .test_muni_pages import MuniStore, build_muni_store, muni_engine  # noqa: F401  (module fixture)
+from .test_muni_pages import MuniStore, muni  # noqa: F401  (module fixture: a copy of the session's 亩均 store)
 
 from qunlian.platform.db import session_factory
 
 pytestmark = BROWSER_MARKS
-
-
-@pytest.fixture(scope="module")
-def muni(muni_engine) -> MuniStore:  # noqa: F811
-    return build_muni_store(muni_engine)
 
 
 @pytest.fixture(scope="module")

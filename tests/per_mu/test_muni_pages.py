@@ -1,7 +1,7 @@
 """亩均评价 pages and API, in process (TestClient), on a small demo county with two saved runs.
 
-The store is built once per module (load_demo at a small scale, then two runs of the demo method
-through the engine's public API and the 整治 ledger) on SQLite, or on PostgreSQL when
+The store is built once per test session and copied for this module (load_demo at a small scale, then
+two runs of the demo method through the engine's public API and the 整治 ledger) on SQLite, or on PostgreSQL when
 QUNLIAN_TEST_DATABASE_URL points at one. Expected figures are always read from the engine's API,
 never written into the test.
 """
@@ -12,17 +12,17 @@ import collections
 import io
 import os
 import re
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy import Engine, select
 from bad_numbers import BAD_NUMBERS
+from shared_stores import copy_of
 from web_helpers import PASSWORD, csrf_of, login, make_client
 
-from qunlian.platform.db import make_engine, migrate, session_factory, transaction
+from qunlian.platform.db import session_factory, transaction
 
 TEST_DB_URL = os.environ.get("QUNLIAN_TEST_DATABASE_URL", "")
 ROLES = ("admin", "analyst", "department", "town", "chain", "enterprise")
@@ -96,34 +96,11 @@ def build_muni_store(engine: Engine, scale: float = 0.03) -> MuniStore:
 
 
 @pytest.fixture(scope="module")
-def muni_engine(store_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    """A module-wide migrated store (its own SQLite file, or its own PostgreSQL schema)."""
-    cleanup = None
-    if not TEST_DB_URL or TEST_DB_URL.startswith("sqlite"):
-        url = f"sqlite:///{tmp_path_factory.mktemp('muni') / 'muni.sqlite'}"
-    else:
-        schema = "t_" + uuid.uuid4().hex[:12]
-        admin = create_engine(TEST_DB_URL)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = f"{TEST_DB_URL}{'&' if '?' in TEST_DB_URL else '?'}options=-csearch_path%3D{schema}"
-
-        def cleanup() -> None:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-            admin.dispose()
-
-    eng = make_engine(url)
-    migrate(eng)
-    yield eng
-    eng.dispose()
-    if cleanup:
-        cleanup()
-
-
-@pytest.fixture(scope="module")
-def muni(muni_engine: Engine) -> MuniStore:
-    return build_muni_store(muni_engine)
+def muni(store_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MuniStore]:
+    """This module's copy of the session's 亩均 store (built once per session, see shared_stores)."""
+    store, drop = copy_of(MuniStore, build_muni_store, tmp_path_factory.mktemp("muni"), tmp_path_factory.getbasetemp())
+    yield store
+    drop()
 
 
 @pytest.fixture(scope="module")

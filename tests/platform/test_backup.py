@@ -244,15 +244,15 @@ def test_postgresql_restores_in_one_transaction(filled, cli_env, tmp_path, monke
     assert snapshot(filled) == before
 
 
-def test_round_trip_of_the_demo_county(store_backend: str, tmp_path):
+def test_round_trip_of_the_demo_county(store_backend: str, tmp_path, tmp_path_factory):
     """The demo county with plans, actuals, a 亩均 run, task progress, a closed task and evidence
     (binary): every table comes back row for row."""
-    from demo_store import CLUSTERS, build_demo_store
+    from demo_store import CLUSTERS, demo_store
 
     from qunlian.targets.evidence import add_evidence
     from qunlian.targets.ledger import add_progress, close_task
 
-    store, drop = build_demo_store(tmp_path)
+    store, drop = demo_store(tmp_path_factory, "backup-demo")
     engine = store.engine
     url = engine.url.render_as_string(hide_password=False)
     try:

@@ -21,7 +21,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from demo_store import CLUSTERS, DemoStore, build_demo_store, client_for
+from demo_store import CLUSTERS, DemoStore, demo_store, client_for
 from openpyxl import load_workbook
 from sqlalchemy import select, update
 from web_helpers import PASSWORD, VISIBLE, login, make_client
@@ -53,9 +53,8 @@ LINK = re.compile(r'<a href="([^"]+)" data-testid="(?:export|export-csv|muni-res
 
 @pytest.fixture(scope="module")
 def demo(store_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoStore]:
-    store, drop = build_demo_store(tmp_path_factory.mktemp("exports"))
+    store, drop = demo_store(tmp_path_factory, "exports")
     yield store
-    store.engine.dispose()
     drop()
 
 
@@ -428,7 +427,7 @@ def planted(store_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
     """The demo county with a text starting with each formula prefix in every table's text columns:
     firm names (and their 亩均 results), task headings, indicator names, division codes, chain node
     names and the county's name."""
-    store, drop = build_demo_store(tmp_path_factory.mktemp("exports-planted"))
+    store, drop = demo_store(tmp_path_factory, "exports-planted")
     evil = list(EVIL.values())
     with transaction(store.engine) as s:
         town = s.scalar(select(Town).where(Town.code == store.town_code))

@@ -2,7 +2,7 @@
 (qunlian.platform.cache): a write must show at once, and one scope's figures never reach another.
 
 The store is the demo county at scale 0.1 with plans, actuals, a 亩均 run and one user per role
-(build_demo_store of test_targets_pages), on SQLite or on PostgreSQL when QUNLIAN_TEST_DATABASE_URL
+(demo_store: a copy of the session's demo county), on SQLite or on PostgreSQL when QUNLIAN_TEST_DATABASE_URL
 points at one. Every test first views a page (filling the cache), writes through the capability's own
 API, and views again. Expected figures are read from the store, never written into the test.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from demo_store import CLUSTERS, MFG14, DemoStore, build_demo_store, client_for
+from demo_store import CLUSTERS, MFG14, DemoStore, demo_store, client_for
 from web_helpers import csrf_of
 
 from qunlian.core.uscc import make_uscc
@@ -28,9 +28,8 @@ from qunlian.regions.models import Town
 
 @pytest.fixture(scope="module")
 def demo(store_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoStore]:
-    store, drop = build_demo_store(tmp_path_factory.mktemp("page-caches"))
+    store, drop = demo_store(tmp_path_factory, "page-caches")
     yield store
-    store.engine.dispose()
     drop()
 
 

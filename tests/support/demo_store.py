@@ -1,4 +1,5 @@
-"""The small demo county store shared by the targets, cache and browser tests (built once per module)."""
+"""The small demo county store shared by the targets, export, cache, backup and browser tests: built
+once per test session, each module (or test) gets a copy of its own (``shared_stores``)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
+from shared_stores import copy_of
 from sqlalchemy import Engine, create_engine, func, select, text
 from web_helpers import PASSWORD, login, make_client
 
 from qunlian.accounts.passwords import hash_password
-from qunlian.platform.db import make_engine, migrate, session_factory, transaction
+from qunlian.platform.db import make_engine, session_factory, transaction
 from qunlian.accounts.models import User
 from qunlian.chains.models import ChainNode
 from qunlian.enterprises.models import Enterprise
@@ -51,27 +54,29 @@ def _fresh_engine(tmp: Path) -> tuple[Engine, callable]:
     return eng, drop
 
 
-def build_demo_store(tmp: Path, muni: bool = True) -> tuple[DemoStore, callable]:
-    """The demo county (scale 0.1) with plans, actuals, a 亩均 run and one user per role."""
+def demo_store(tmp_path_factory: pytest.TempPathFactory, name: str) -> tuple[DemoStore, callable]:
+    """A copy of the session's demo county (in a folder ``name`` of its own) and the function that drops it."""
+    return copy_of(DemoStore, fill_demo_store, tmp_path_factory.mktemp(name), tmp_path_factory.getbasetemp())
+
+
+def fill_demo_store(engine: Engine) -> DemoStore:
+    """The demo county (scale 0.1) with plans, actuals, a 亩均 run and one user per role, in a migrated store."""
     from qunlian.targets.service import load_demo_actuals, load_seed_actuals
     from qunlian.demo.load import load_demo
     from qunlian.targets.plans.loader import load_reference_data
 
-    engine, drop = _fresh_engine(tmp)
-    migrate(engine)
     load_demo(engine, scale=0.1)
     with transaction(engine) as s:
         load_reference_data(s, actor="test")
         load_seed_actuals(s)
         load_demo_actuals(s, CLUSTERS)
         load_demo_actuals(s, MFG14)
-    if muni:
-        from qunlian.per_mu.runs import evaluate_store
-        from qunlian.enterprises.models import EnterpriseYear
+    from qunlian.per_mu.runs import evaluate_store
+    from qunlian.enterprises.models import EnterpriseYear
 
-        with session_factory(engine)() as s:
-            year = s.scalar(select(func.max(EnterpriseYear.year)))
-        evaluate_store(engine, "demo-pinghu", year, actor="test")
+    with session_factory(engine)() as s:
+        year = s.scalar(select(func.max(EnterpriseYear.year)))
+    evaluate_store(engine, "demo-pinghu", year, actor="test")
     store = DemoStore(engine)
     with transaction(engine) as s:
         town = s.scalar(select(Town).where(Town.code == "danghu"))
@@ -89,7 +94,7 @@ def build_demo_store(tmp: Path, muni: bool = True) -> tuple[DemoStore, callable]
         ]
         s.add_all(users)
         store.users = {u.role: u.username for u in users}
-    return store, drop
+    return store
 
 
 def client_for(demo: DemoStore, username: str) -> TestClient:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from browser_support import BROWSER_MARKS, DOC_IMAGES, SHOTS, Visit, numbers, serve
 from sqlalchemy import select
-from demo_store import CLUSTERS, DemoStore, build_demo_store
+from demo_store import CLUSTERS, DemoStore, demo_store
 
 from qunlian.accounts.service import principal_of
 from qunlian.core.uscc import make_uscc
@@ -32,9 +32,8 @@ MAIN_SHOTS = ["tasks-ledger", "tasks-closed", "imports-problems", "imports-previ
 
 @pytest.fixture(scope="module")
 def demo(store_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoStore]:
-    store, drop = build_demo_store(tmp_path_factory.mktemp("targets-browser"))
+    store, drop = demo_store(tmp_path_factory, "targets-browser")
     yield store
-    store.engine.dispose()
     drop()
 
 

@@ -24,16 +24,15 @@ from qunlian.accounts.models import User
 from qunlian.platform.models import AuditLog
 from qunlian.targets.models import Actual, Indicator, Plan, PlanTask
 
-from demo_store import CLUSTERS, MFG14, DemoStore, build_demo_store, client_for  # noqa: F401
+from demo_store import CLUSTERS, MFG14, DemoStore, demo_store, client_for  # noqa: F401
 
 SRC = Path(__file__).parents[2] / "src" / "qunlian"
 
 
 @pytest.fixture(scope="module")
 def demo(store_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoStore]:
-    store, drop = build_demo_store(tmp_path_factory.mktemp("targets-web"))
+    store, drop = demo_store(tmp_path_factory, "targets-web")
     yield store
-    store.engine.dispose()
     drop()
 
 
