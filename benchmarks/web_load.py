@@ -7,6 +7,12 @@ users for a bounded time and a bounded number of requests per target. Every targ
 floor). Goal of issue 5: p95 under 300 ms at 20 concurrent users.
 
     .venv/bin/python benchmarks/web_load.py [--users 20] [--seconds 15] [--workers 2] [--data-dir DIR]
+        [--database-url URL] [--scale 113] [--role town] [--all-routes] [--only TEXT]
+
+`--all-routes` adds every other GET page and API route the app serves (enumerated from the app, so a
+new route is measured without editing this file; file downloads excepted), each with the first path
+values that answer 200 for the role. `--scale 113` builds a province-sized store (≈ 500,000 firms, 6
+years, 5 亩均 runs); build it once into `--data-dir`/`--database-url` and reuse it.
 
 Traffic goes only to 127.0.0.1. The loops stop by themselves (time and count bounds).
 """
@@ -80,16 +86,56 @@ def run(cmd: list[str], env: dict[str, str]) -> str:
     return out.stdout
 
 
-def prepare_store(env: dict[str, str]) -> tuple[str, str]:
-    """Build the demo county and return the analyst's login."""
+def prepare_store(env: dict[str, str], role: str, scale: float) -> tuple[str, str]:
+    """Build the demo county (unless the store holds one) and return the login of ``role``."""
     run([QUNLIAN, "init"], env)
-    output = run([QUNLIAN, "demo", "--if-empty"], env)
-    if "demo-analyst" not in output:
+    output = run([QUNLIAN, "demo", "--if-empty", "--scale", f"{scale:g}"], env)
+    if f"demo-{role}" not in output:
         output = run([QUNLIAN, "users", "demo"], env)
-    m = re.search(r"^analyst\s+(demo-analyst)\s+(\S+)", output, re.M)
+    m = re.search(rf"^{re.escape(role)}\s+(demo-{re.escape(role)})\s+(\S+)", output, re.M)
     if not m:
-        sys.exit(f"no analyst login in the demo output:\n{output}")
+        sys.exit(f"no {role} login in the demo output:\n{output}")
     return m.group(1), m.group(2)
+
+
+DOWNLOAD = re.compile(r"\.(csv|xlsx|pdf|docx)$|/evidence/")
+PLANS = ("pinghu-mfg-14th", "pinghu-clusters-2023-2027")
+
+
+def route_paths(env: dict[str, str], usccs: list[str]) -> list[tuple[str, list[str]]]:
+    """Every GET route the app serves but the downloads: (route, candidate URLs with its path values
+    filled in from the store; the caller keeps the first that answers 200 for its role)."""
+    os.environ.update(env)
+    from sqlalchemy import text
+
+    from qunlian.app import create_app, served_routes
+    from qunlian.platform.db import make_engine
+
+    engine = make_engine()
+    with engine.connect() as conn:
+        rows = lambda sql, **kw: [r[0] for r in conn.execute(text(sql), kw)]  # noqa: E731
+        values = {
+            "uscc": usccs[:3], "system": ["4q8l", "1212"], "plan_code": list(PLANS),
+            "run_id": [str(i) for i in rows("SELECT id FROM muni_runs ORDER BY id DESC LIMIT 2")],
+            "towns": rows("SELECT code FROM towns ORDER BY seq"),
+            "regions": rows("SELECT code FROM regions ORDER BY id"),
+            "indicators": rows("SELECT i.code FROM indicators i JOIN plans p ON p.id = i.plan_id "
+                               "WHERE p.code = :p ORDER BY i.id LIMIT 3", p=PLANS[0]),
+        }
+        app = create_app(engine)
+        out = []
+        for route in served_routes(app):
+            path = route.mounted
+            if "GET" not in route.methods or DOWNLOAD.search(path) or path.startswith("/static"):
+                continue
+            urls = [path]
+            for name in re.findall(r"{(\w+)}", path):
+                key = {"code": "towns" if path.startswith("/towns") else "regions" if path.startswith("/regions")
+                       else "indicators"}.get(name, name)
+                urls = [u.replace("{" + name + "}", v, 1) for u in urls for v in values.get(key, [])]
+            out.append((path, urls))
+    engine.dispose()
+    return out
 
 
 async def login(client: httpx.AsyncClient, username: str, password: str) -> str:
@@ -142,13 +188,39 @@ async def main_async(args: argparse.Namespace, base: str, username: str, passwor
         items = listing.json().get("items") or listing.json().get("enterprises") or []
         usccs = [i["uscc"] for i in items]
         random.Random(7).shuffle(usccs)  # not in USCC order: neighbours share nothing
+    targets = list(TARGETS)
+    if args.all_routes:
+        targets += await probe_routes(base, cookies, token, route_paths(args.env, usccs), targets)
+    if args.only:
+        targets = [targets[0], *(t for t in targets[1:] if args.only in t[0])]
     results = []
-    for label, path, kind in TARGETS:
+    for label, path, kind in targets:
         res = await measure(base, expand(path, usccs), kind, cookies, token, args.users, args.seconds,
                             args.max_requests)
         results.append((label, res))
         print(_row(label, res, results[0][1]), flush=True)
     return results
+
+
+async def probe_routes(base: str, cookies, token: str, routes: list[tuple[str, list[str]]],
+                       targets: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """One target per route that the fixed targets leave out, at the first URL answering 200."""
+    covered = {re.sub(r"\?.*", "", path) for _label, path, _kind in targets}
+    out = []
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=base, cookies=cookies, timeout=60) as c:
+        for route, urls in routes:
+            if route in covered:
+                continue
+            kind = "api" if route.startswith("/api/") else "page"
+            for url in urls:
+                r = await c.get(url, headers=headers if kind == "api" else None)
+                if r.status_code == 200:
+                    out.append((f"route {route}", url, kind))
+                    break
+            else:
+                print(f"# route {route}: no URL answers 200 for this role ({len(urls)} tried), not measured")
+    return out
 
 
 def _row(label: str, r: dict, base: dict) -> str:
@@ -168,12 +240,21 @@ def main() -> None:
     ap.add_argument("--data-dir", help="use this data directory (default: a new temporary one)")
     ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     ap.add_argument("--firms", type=int, default=400, help="firms the 'varied' targets go through (≤ 500)")
+    ap.add_argument("--database-url", help="the store (default: SQLite in the data directory)")
+    ap.add_argument("--scale", type=float, default=1.0, help="demo county size for a new store (113: ≈ 500,000 firms)")
+    ap.add_argument("--role", default="analyst", help="the demo login the users sign in with (analyst, town, chain …)")
+    ap.add_argument("--all-routes", action="store_true", help="also every other GET page and API route (not downloads)")
+    ap.add_argument("--only", help="only the targets whose label contains this text (and the baseline)")
     args = ap.parse_args()
 
     data_dir = args.data_dir or tempfile.mkdtemp(prefix="qunlian-bench-")
     env = {**os.environ, "QUNLIAN_DATA_DIR": data_dir}
-    env.pop("QUNLIAN_DATABASE_URL", None) if not args.data_dir else None
-    username, password = prepare_store(env)
+    if args.database_url:
+        env["QUNLIAN_DATABASE_URL"] = args.database_url
+    elif not args.data_dir:
+        env.pop("QUNLIAN_DATABASE_URL", None)
+    args.env = env
+    username, password = prepare_store(env, args.role, args.scale)
     port = free_port()
     server = subprocess.Popen([QUNLIAN, "serve", "--host", "127.0.0.1", "--port", str(port),
                                "--workers", str(args.workers)], env=env,
@@ -186,8 +267,9 @@ def main() -> None:
                     break
             except httpx.HTTPError:
                 time.sleep(0.2)
+        store = "PostgreSQL" if env.get("QUNLIAN_DATABASE_URL", "").startswith("postgresql") else "SQLite"
         print(f"# {args.users} concurrent users, {args.seconds:g} s per target, {args.workers} uvicorn worker(s), "
-              f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}")
+              f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}, {store}, role {args.role}")
         asyncio.run(main_async(args, base, username, password))
         print(f"# load at the end {os.getloadavg()[0]:.2f}")
     finally:

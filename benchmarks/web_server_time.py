@@ -11,6 +11,7 @@ every request: the cost of the first view after a write. `--profile LABEL` print
     .venv/bin/python benchmarks/web_server_time.py --data-dir /tmp/qlbench --cold
     .venv/bin/python benchmarks/web_server_time.py --data-dir /tmp/qlpg --database-url postgresql+psycopg://…
     .venv/bin/python benchmarks/web_server_time.py --data-dir /tmp/qlbench --profile 驾驶舱 --roles analyst
+    .venv/bin/python benchmarks/web_server_time.py --data-dir /tmp/qlbench --path /regions --path /tasks
 """
 
 from __future__ import annotations
@@ -116,6 +117,7 @@ def main() -> None:
     ap.add_argument("--only", default="", help="only targets whose label contains this text")
     ap.add_argument("--profile", default="", help="cProfile the first target whose label contains this text")
     ap.add_argument("--cold", action="store_true", help="empty the page caches before every request")
+    ap.add_argument("--path", action="append", default=[], help="measure this URL instead of the targets (repeatable)")
     args = ap.parse_args()
 
     data_dir = args.data_dir or tempfile.mkdtemp(prefix="qunlian-bench-")
@@ -129,7 +131,8 @@ def main() -> None:
     for role in args.roles.split(","):
         c, headers = client_for(role)
         uscc = first_uscc(c, headers)
-        for label, path, kind in [t for t in TARGETS if "{each_" not in t[1]]:  # varied targets: load run only
+        targets = [(p, p, "api" if p.startswith("/api/") else "page") for p in args.path] or TARGETS
+        for label, path, kind in [t for t in targets if "{each_" not in t[1]]:  # varied targets: load run only
             if (args.only and args.only not in label) or (args.profile and args.profile not in label):
                 continue
             url = path.replace("{uscc}", uscc)

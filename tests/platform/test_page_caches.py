@@ -135,11 +135,19 @@ def test_muni_adjustment_shows_at_once_on_home_and_profile(demo):
     home = analyst.get("/").text
     a0, d0 = (int(re.search(mix.format(g=g), home).group(1)) for g in ("A", "D"))
     assert 'data-col="final_grade"><span class="grade grade-D">' in analyst.get(f"/enterprises/{firm}").text
+    run_page, regions = analyst.get(f"/muni/runs/{run.id}").text, analyst.get(f"/regions?year={run.year}").text
+    run_a0 = int(kpi(run_page, "kpi-grade-A").replace(",", ""))
+    region_mix = r'<tr data-region="330482".*?data-col="mix">([^<]*)<'
+    county_a0 = int(re.search(r"A (\d+)", re.search(region_mix, regions, re.S).group(1)).group(1))
     with transaction(demo.engine) as s:
         adjust(s, run.id, firm, reason="复核后调档（测试）", actor="test", grade="A")
     home = analyst.get("/").text
     assert int(re.search(mix.format(g="A"), home).group(1)) == a0 + 1
     assert int(re.search(mix.format(g="D"), home).group(1)) == d0 - 1
+    # the run page's kept summary and the county comparison follow too
+    assert int(kpi(analyst.get(f"/muni/runs/{run.id}").text, "kpi-grade-A").replace(",", "")) == run_a0 + 1
+    regions = analyst.get(f"/regions?year={run.year}").text
+    assert int(re.search(r"A (\d+)", re.search(region_mix, regions, re.S).group(1)).group(1)) == county_a0 + 1
     assert 'data-col="final_grade"><span class="grade grade-A">' in analyst.get(f"/enterprises/{firm}").text
     grade_a = analyst.get(f"/enterprises?grade=A&year={run.year}&q={firm}").text
     assert total(grade_a) == 1
@@ -217,3 +225,23 @@ def test_logins_keep_the_fingerprint_writes_change_it(demo, tmp_path):
     with transaction(demo.engine) as s:
         audit(s, "test", "reference.load", entity="plans")  # e.g. plans reloaded in place
     assert fp() != before
+
+
+def test_new_town_actual_shows_at_once_on_the_towns_page(demo):
+    """The towns page keeps its tables per plan, period and indicator; a town's new actual shows."""
+    from qunlian.targets.service import add_actual, decomposed_indicators
+
+    analyst = client_for(demo, "analyst1")
+    page = analyst.get(f"/targets/{CLUSTERS}/towns").text
+    period = re.search(r'name="period".*?<option value="([^"]+)" selected', page, re.S).group(1)
+    with session_factory(demo.engine)() as s:
+        ind = decomposed_indicators(s, CLUSTERS)[0]
+        town = s.scalar(select(Town).where(Town.code == demo.town_code))
+    cell = rf'<tr data-indicator="{ind["code"]}">.*?<td class="num" data-town="{town.code}">([^<]*)<'
+    assert re.search(cell, page, re.S)
+    before = re.search(cell, page, re.S).group(1)
+    value = 87.65  # within every unit's plausible range (% included)
+    with transaction(demo.engine) as s:
+        add_actual(s, CLUSTERS, ind["code"], period, value, entered_by="test", town=town.name, source="缓存测试")
+    after = re.search(cell, analyst.get(f"/targets/{CLUSTERS}/towns?period={period}").text, re.S).group(1)
+    assert after != before and after.startswith("87.65")

@@ -148,21 +148,7 @@ def login(client: TestClient, username: str, password: str = PASSWORD):
 
 
 def app_routes(app) -> list:
-    """Every APIRoute the app serves, the included routers' too (FastAPI ≥ 0.16x keeps included routers
-    as their own objects in ``app.routes``), with the prefix they are mounted under in ``route.mounted``."""
-    from fastapi.routing import APIRoute
+    """Every APIRoute the app serves, with its mounted path in ``route.mounted`` (``qunlian.app.served_routes``)."""
+    from qunlian.app import served_routes
 
-    found = []
-
-    def walk(routes, prefix: str) -> None:
-        for r in routes:
-            if isinstance(r, APIRoute):
-                r.mounted = prefix + r.path
-                found.append(r)
-            elif hasattr(r, "original_router"):
-                walk(r.original_router.routes, prefix + (getattr(r.include_context, "prefix", "") or ""))
-            elif hasattr(r, "routes") and not hasattr(r, "app"):
-                walk(r.routes, prefix + getattr(r, "path", ""))
-
-    walk(app.routes, "")
-    return found
+    return served_routes(app)

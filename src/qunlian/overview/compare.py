@@ -104,8 +104,9 @@ def _class_mix(session: Session, user: Any, region_id: int, year: int | None) ->
     visible = select(Enterprise.id).where(enterprise_filter(user))
     adjusted = latest_adjustments(session, run.id)
     counts: dict[str, int] = defaultdict(int)
-    for res in session.scalars(select(MuniResult).where(MuniResult.run_id == run.id,
-                                                        MuniResult.enterprise_id.in_(visible))):
+    # the three columns final_of reads, not whole results (their JSON columns cost most of the time)
+    for res in session.execute(select(MuniResult.uscc, MuniResult.total_score, MuniResult.grade)
+                               .where(MuniResult.run_id == run.id, MuniResult.enterprise_id.in_(visible))):
         _score, final = final_of(res, adjusted.get(res.uscc))
         if final:
             counts[final] += 1

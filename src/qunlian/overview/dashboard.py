@@ -1,4 +1,5 @@
-"""The 驾驶舱's figures, computed once per scope and store state (see qunlian.platform.cache).
+"""The 驾驶舱's figures and the county comparison's (/regions), computed once per scope and store
+state (see qunlian.platform.cache).
 
 Computed in full the page reads the plans' statuses, the 62-task ledger, the latest 亩均 run and
 every chain link (~35 ms of queries and Python for the demo county) — on every view, though the
@@ -21,9 +22,10 @@ from qunlian.accounts.models import AccessGrant
 from qunlian.chains.models import ChainNode, EnterpriseChainNode
 from qunlian.enterprises.models import Enterprise, EnterpriseYear
 from qunlian.platform.models import ImportBatch
-from qunlian.regions.models import Town
+from qunlian.regions.models import Region, Town
 from qunlian.targets.models import Actual, Indicator, Plan, PlanTask, Target, TaskProgress
 from qunlian.per_mu.models import MuniAdjustment, MuniRun
+from qunlian.overview import compare
 from qunlian.overview.service import overview
 
 # Every table a tile reads, directly or through the caller's scope (chain subtrees, grants).
@@ -42,6 +44,9 @@ _HOME = StoreCache("home", HOME_TABLES, extra=(
     select(func.sum(PlanTask.due_year)),
     select(func.count(AccessGrant.revoked_at)),
 ))  # fmt: skip
+# the comparison reads the same tables, the regions, the 亩均 results (added with their run) and the
+# installation's root region (a setting whose change is audited)
+_REGIONS = StoreCache("regions", (*HOME_TABLES, Region), extra=_HOME.extra, entries=128)
 
 
 def home_figures(session: Session, user: Any, key_plans: tuple[tuple[str, str], ...], *, targets: bool,
@@ -61,6 +66,18 @@ def home_figures(session: Session, user: Any, key_plans: tuple[tuple[str, str], 
         }
 
     return _HOME.get(session, key, compute)
+
+
+def regions_figures(session: Session, user: Any, year: int | None) -> dict[str, Any]:
+    """``compare.compare_counties`` for the user and year, kept until the data under it changes."""
+    return _REGIONS.get(session, ("compare", scope_key(user), year),
+                        lambda: compare.compare_counties(session, user, year))
+
+
+def region_figures(session: Session, user: Any, region: Region) -> dict[str, Any]:
+    """``compare.county_detail`` of one region for the user, kept until the data under it changes."""
+    return _REGIONS.get(session, ("detail", scope_key(user), region.id),
+                        lambda: compare.county_detail(session, user, region))
 
 
 def key_indicators(session: Session, key_plans: tuple[tuple[str, str], ...]) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from qunlian.accounts.service import describe_scope
 from qunlian.overview import compare
-from qunlian.overview.dashboard import home_figures
+from qunlian.overview.dashboard import home_figures, region_figures, regions_figures
 from qunlian.accounts.models import User
 from qunlian.platform.permissions import Principal
 from qunlian.platform import i18n
@@ -36,7 +36,7 @@ def home(request: Request, db: Session = Depends(get_db), user: Principal = Depe
 @router.get("/regions")
 def regions_compare(request: Request, year: int | None = Query(None, ge=1900, le=2100), db: Session = Depends(get_db),
                     user: Principal = Depends(require("regions.compare"))):
-    data = compare.compare_counties(db, user, year)
+    data = regions_figures(db, user, year)
     _ = i18n.translator(lang_of(request))
     charts = {"compare": compare.compare_chart(data["rows"], _), "mix": compare.mix_share_chart(data["rows"], _),
               "clusters": compare.clusters_chart(data["clusters"], _) if data["clusters"] else None}
@@ -74,7 +74,7 @@ def regions_export(request: Request, year: int | None = Query(None, ge=1900, le=
                    headers: str = Depends(header_choice), db: Session = Depends(get_db),
                    user: Principal = Depends(require("regions.compare"))):
     """The comparison table of /regions (the regions with firms in the user's scope) as a file."""
-    data = compare.compare_counties(db, user, year)
+    data = regions_figures(db, user, year)
     rows = [r for r in data["rows"] if r["firms"]]
     return download(_compare_columns(rows), rows, file_format(request), headers,
                     name=f"regions-{data['year'] or 'all'}", title="地区对比")
@@ -86,6 +86,6 @@ def region_page(request: Request, code: str, db: Session = Depends(get_db),
     region = compare.visible_region(db, user, code) if len(code) <= 40 else None
     if region is None:
         raise HTTPException(404)
-    detail = compare.county_detail(db, user, region)
+    detail = region_figures(db, user, region)
     chart = compare.county_path_chart(detail["path"], i18n.translator(lang_of(request)))
     return render(request, "overview/region.html", {"r": detail, "chart": chart})

@@ -42,13 +42,18 @@ from qunlian.per_mu.schema import Method
 from qunlian.platform.db import audit
 from qunlian.platform.registry import ProfileSection
 from qunlian.enterprises.models import Enterprise
-from qunlian.per_mu.models import MuniAdjustment, MuniResult, MuniRun
+from qunlian.per_mu.models import MuniAdjustment, MuniRemediation, MuniResult, MuniRun
+from qunlian.accounts.models import AccessGrant
+from qunlian.chains.models import ChainNode, EnterpriseChainNode
+from qunlian.platform.cache import StoreCache, scope_key
+from qunlian.platform.models import ImportBatch
+from qunlian.regions.models import Town
 from qunlian.enterprises.service import columns, get_enterprise
 from qunlian.per_mu.service import firm_history, scoped_ledger, scoped_results, scoped_warnings
 from qunlian.platform.permissions import Principal, can
 from qunlian.platform import i18n
 from qunlian.platform.i18n import N_
-from qunlian.platform.web.deps import API_AUTH_RESPONSES, api_user, get_db, lang_of, render, require_user
+from qunlian.platform.web.deps import API_AUTH_RESPONSES, api_user, get_db, lang_of, render, render_fragment, require_user
 from qunlian.platform.web.exports import (
     FILE_RESPONSES,
     ExportColumn,
@@ -135,53 +140,85 @@ def _results_ctx(rows: list[dict[str, Any]], method: Method, params: dict[str, A
     total = len(chosen)
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(params["page"], pages)
-    items = chosen[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    for r in items:
-        r["reasons"] = views.reasons(r)
+    # copies: the rows may be the shared cached ones (_RUN_ROWS)
+    items = [{**r, "reasons": views.reasons(r)} for r in chosen[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]]
     return {"items": items, "total": total, "page": page, "pages": pages, "params": params,
             "parts": {p.id: p.name for p in method.parts}, "has_tax_per_mu": any(i.code == "tax_per_mu" for p in method.parts for i in p.indicators)}
+
+
+# A run page's figures change only with the run's adjustments and ledger (each audited, so the
+# fingerprint's newest audit line moves) or with the caller's scope (firms, chain links, grants).
+_RUN_TABLES = (MuniRun, MuniAdjustment, MuniRemediation, Enterprise, EnterpriseChainNode, ChainNode, Town,
+               AccessGrant, ImportBatch)
+#: the scoped rows of a run, shared read-only between requests (thousands of rows: no copy per view)
+_RUN_ROWS = StoreCache("muni-run-rows", _RUN_TABLES, entries=32, shared=True)
+#: the run page's summary blocks (mix, towns, chains, warnings, ledger, measures) per scope and language
+_RUN_SUMMARIES = StoreCache("muni-run-summary", _RUN_TABLES, entries=128)
+
+
+def _scoped_rows(db: Session, user: Principal, run_id: int) -> list[dict[str, Any]]:
+    """The run's results the user may see, as rows: read them, never change them (shared)."""
+    return _RUN_ROWS.get(db, ("rows", run_id, scope_key(user)), lambda: scoped_results(db, user, run_id).to_pylist())
+
+
+def _run_summary(db: Session, user: Principal, run: MuniRun, method: Method, lang: str) -> dict[str, Any]:
+    """The run page's summary blocks for the user's scope, rendered (``top``: KPIs, charts, by town and
+    chain; ``bottom``: warnings, ledger, measures) with the towns for the filter. Kept per run, scope and
+    language until the data under them changes: with hundreds of warnings the rendering alone costs
+    more than a page may."""
+
+    def compute() -> dict[str, Any]:
+        _ = i18n.translator(lang)
+        table = scoped_results(db, user, run.id)
+        rows = _scoped_rows(db, user, run.id)
+        mix = views.class_mix(rows, method)
+        by_town = by_chain = []
+        if rows and "part" in table.column_names:
+            by_town = views.group_table(aggregates(table, method, "town", grade_column="final_grade").to_pylist(), method)
+            pairs = chain_pairs(db, [r["uscc"] for r in rows])
+            if pairs.num_rows:
+                by_chain = views.group_table(aggregates(table, method, "chain", chains=pairs, grade_column="final_grade").to_pylist(), method)
+        warns = scoped_warnings(db, run.id, {r["uscc"] for r in rows})
+        firm_measures = measures(table, method, grade_column="final_grade") if rows else []
+        blocks = {
+            "grades": views.grade_order(method),
+            "mix": mix,
+            "mix_chart": views.class_mix_chart(mix, _("家")),
+            "by_town": by_town,
+            "town_chart": views.mix_chart(by_town, method, unit=_("家")),
+            "by_chain": by_chain,
+            "chain_chart": views.mix_chart(by_chain, method, unit=_("家")),
+            "warnings": warns,
+            "warning_counts": {k: sum(1 for w in warns if w.kind == k) for k in WARNING_KINDS},
+            "warning_kinds": WARNING_KINDS,
+            "ledger": scoped_ledger(db, user, run.year, run.region_id),
+            "measures": views.measure_summary(firm_measures, method),
+            "kind_names": KIND_NAMES,
+        }
+        return {"top": render_fragment("per_mu/_muni_run_top.html", lang, blocks),
+                "bottom": render_fragment("per_mu/_muni_run_bottom.html", lang, blocks),
+                "towns": sorted({r["town"] for r in rows if r.get("town")})}
+
+    return _RUN_SUMMARIES.get(db, ("summary", run.id, scope_key(user), lang), compute)
 
 
 def _run_page(request: Request, db: Session, user: Principal, run_id: int, params: dict[str, Any],
               error: str | None = None, status_code: int = 200):
     run = _run_or_404(db, run_id, user)
     method = run_method(run)
-    table = scoped_results(db, user, run_id)
-    rows = table.to_pylist()
-    results = _results_ctx(rows, method, params)
+    results = _results_ctx(_scoped_rows(db, user, run_id), method, params)
     results["run"] = run
     results["can_adjust"] = can(user, "per_mu.adjust")
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "muni-results" and error is None:
         return render(request, "per_mu/_muni_results.html", results)
-    _ = i18n.translator(lang_of(request))
-    mix = views.class_mix(rows, method)
-    by_town = by_chain = []
-    if rows and "part" in table.column_names:
-        by_town = views.group_table(aggregates(table, method, "town", grade_column="final_grade").to_pylist(), method)
-        pairs = chain_pairs(db, [r["uscc"] for r in rows])
-        if pairs.num_rows:
-            by_chain = views.group_table(aggregates(table, method, "chain", chains=pairs, grade_column="final_grade").to_pylist(), method)
-    warns = scoped_warnings(db, run_id, {r["uscc"] for r in rows})
-    ledger = scoped_ledger(db, user, run.year, run.region_id)
-    firm_measures = measures(table, method, grade_column="final_grade") if rows else []
+    summary = _run_summary(db, user, run, method, lang_of(request))
     ctx = {
         **results,
+        "summary": summary,
+        "towns": summary["towns"],
         "meta": _run_meta(run, method),
         "method": method,
         "grades": views.grade_order(method),
-        "mix": mix,
-        "mix_chart": views.class_mix_chart(mix, _("家")),
-        "by_town": by_town,
-        "town_chart": views.mix_chart(by_town, method, unit=_("家")),
-        "by_chain": by_chain,
-        "chain_chart": views.mix_chart(by_chain, method, unit=_("家")),
-        "warnings": warns,
-        "warning_counts": {k: sum(1 for w in warns if w.kind == k) for k in WARNING_KINDS},
-        "warning_kinds": WARNING_KINDS,
-        "ledger": ledger,
-        "measures": views.measure_summary(firm_measures, method),
-        "kind_names": KIND_NAMES,
-        "towns": sorted({r["town"] for r in rows if r.get("town")}),
         "error": error,
         "city_wide": user.city_wide,
     }
@@ -251,7 +288,7 @@ def run_results_export(request: Request, run_id: int, params: dict[str, Any] = D
     _page_user(user)
     run = _run_or_404(db, run_id, user)
     method = run_method(run)
-    chosen = _chosen(scoped_results(db, user, run_id).to_pylist(), method, params)
+    chosen = _chosen(_scoped_rows(db, user, run_id), method, params)
     fmt = file_format(request)
     _audit_results_export(db, user, run_id, len(chosen), fmt, params)
     return download(_result_columns(method), chosen, fmt, headers, name=f"muni-run{run_id}-{run.year}-results",
@@ -537,7 +574,7 @@ def api_runs(year: int | None = Query(None, ge=1900, le=2200), db: Session = Dep
 def api_run(run_id: int, db: Session = Depends(get_db), user: Principal = Depends(api_user)) -> RunDetail:
     run = _api_run(db, run_id, user)
     method = run_method(run)
-    rows = scoped_results(db, user, run_id).to_pylist()
+    rows = _scoped_rows(db, user, run_id)
     return RunDetail(**_run_item(run, user), scope="city" if user.city_wide else "scoped",
                      parts={p.id: p.name for p in method.parts}, class_mix=ClassMix(**views.class_mix(rows, method)))
 
@@ -592,7 +629,7 @@ def api_results(
     indicator as value, benchmark, points and status columns), written to the audit log."""
     run = _api_run(db, run_id, user)
     method = run_method(run)
-    rows = scoped_results(db, user, run_id).to_pylist()
+    rows = _scoped_rows(db, user, run_id)
     chosen = views.sort_results(views.filter_results(rows, town=town, part=part, grade=grade, q=q), sort, desc, method)
     if fmt != "json":
         _audit_results_export(db, user, run_id, len(chosen), fmt,

@@ -65,14 +65,17 @@ def scope_key(user: Any) -> str:
 
 class FigureCache:
     """A small LRU of computed figures. Entries are kept pickled and every caller gets its own fresh
-    copy, so nobody can change an entry (unpickling is several times faster than copy.deepcopy)."""
+    copy, so nobody can change an entry (unpickling is several times faster than copy.deepcopy).
+    ``shared=True`` keeps the value itself and hands every caller the same object: for big values
+    (thousands of rows) whose callers only read them."""
 
     _all: weakref.WeakSet[FigureCache] = weakref.WeakSet()
 
-    def __init__(self, name: str, entries: int = 256) -> None:
+    def __init__(self, name: str, entries: int = 256, *, shared: bool = False) -> None:
         FigureCache._all.add(self)
         self.name = name
         self.entries = entries
+        self.shared = shared
         self._data: OrderedDict[tuple, bytes] = OrderedDict()
         self._lock = threading.Lock()
         # one computation per key at a time: twenty requests arriving together for a cold entry wait
@@ -88,13 +91,13 @@ class FigureCache:
                 if blob is None:
                     value = compute()
                     with self._lock:
-                        self._data[full] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+                        self._data[full] = value if self.shared else pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
                         while len(self._data) > self.entries:
                             self._data.popitem(last=False)
                     return value
-        return pickle.loads(blob)
+        return blob if self.shared else pickle.loads(blob)
 
-    def _lookup(self, full: tuple) -> bytes | None:
+    def _lookup(self, full: tuple) -> Any:
         with self._lock:
             blob = self._data.get(full)
             if blob is not None:
@@ -114,8 +117,9 @@ class FigureCache:
 class StoreCache(FigureCache):
     """A FigureCache whose entries depend on given tables: the key gets the tables' fingerprint."""
 
-    def __init__(self, name: str, tables: Iterable[Any], extra: Iterable[Any] = (), entries: int = 256) -> None:
-        super().__init__(name, entries)
+    def __init__(self, name: str, tables: Iterable[Any], extra: Iterable[Any] = (), entries: int = 256, *,
+                 shared: bool = False) -> None:
+        super().__init__(name, entries, shared=shared)
         self.tables, self.extra = tuple(tables), tuple(extra)
         self._query: Select | None = None
 

@@ -9,6 +9,8 @@ Loading is idempotent: rows are found by their code and updated in place.
 
 from __future__ import annotations
 
+import functools
+
 import os
 from collections.abc import Iterable
 from importlib import resources
@@ -246,7 +248,13 @@ def root_code(session: Session) -> str:
     if env:
         return env
     stored = session.get(Setting, ROOT_SETTING)
-    return stored.value if stored is not None else read_hierarchy().root
+    return stored.value if stored is not None else _packaged_root()
+
+
+@functools.cache
+def _packaged_root() -> str:
+    """The root of the packaged hierarchy file (parsed once: every page's scope asks for it)."""
+    return read_hierarchy().root
 
 
 def set_root(session: Session, key: str, actor: str = "cli") -> Region:

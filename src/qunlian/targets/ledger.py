@@ -53,9 +53,9 @@ def _progress(session: Session, task: PlanTask) -> list[TaskProgress]:
 
 
 def task_row(session: Session, plan: Plan, task: PlanTask, as_of: Period,
-             files: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """One ledger row; `files` is the task's evidence metadata when the caller fetched it for many tasks."""
-    prog = _progress(session, task)
+             files: list[dict[str, Any]] | None = None, progress: list[TaskProgress] | None = None) -> dict[str, Any]:
+    """One ledger row; `files` (evidence metadata) and `progress` when the caller fetched them for many tasks."""
+    prog = _progress(session, task) if progress is None else progress
     if files is None:
         files = evidence_by_task(session, [task.id])[task.id]
     due, due_how = effective_due_year(task, plan)
@@ -98,7 +98,15 @@ def list_tasks(session: Session, plan_code: str, as_of: str | Period | None = No
     p = Period.parse(as_of) if isinstance(as_of, (str, int)) else (as_of or current_quarter())
     tasks = session.scalars(select(PlanTask).where(PlanTask.plan_id == plan.id).order_by(PlanTask.seq)).all()
     files = evidence_by_task(session, [t.id for t in tasks])  # one query for the whole ledger
-    rows = [task_row(session, plan, t, p, files[t.id]) for t in tasks]
+    progress: dict[int, list[TaskProgress]] = {t.id: [] for t in tasks}
+    for prog in session.scalars(select(TaskProgress).where(TaskProgress.task_id.in_(list(progress)))
+                                .order_by(TaskProgress.entered_at, TaskProgress.id)):
+        progress[prog.task_id].append(prog)
+    return filter_tasks([task_row(session, plan, t, p, files[t.id], progress[t.id]) for t in tasks], unit, status)
+
+
+def filter_tasks(rows: list[dict[str, Any]], unit: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
+    """The ledger rows led or co-owned by `unit`, in `status` (open | in_progress | closed | warned)."""
     if unit:
         rows = [r for r in rows if unit == r["lead_unit"] or unit in r["co_units"]]
     if status == "warned":

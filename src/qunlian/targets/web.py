@@ -22,6 +22,7 @@ from qunlian.targets.service import (
     add_progress,
     alignment,
     close_task,
+    filter_tasks,
     list_tasks,
     plan_status,
     reconcile_plan,
@@ -230,6 +231,19 @@ def towns_page(
     towns = plan_towns(db, plan)
     if not towns:
         raise HTTPException(404)
+    own = own_town(db, user)
+    figures = _PLAN_PAGES.get(db, ("towns", plan.code, year, period, indicator, own),
+                              lambda: _towns_figures(db, plan, year, period, indicator, own))
+    return render(request, "targets/targets_towns.html", {
+        "plan": plan, "towns": towns, **figures, "verdicts": VERDICTS, "lights": LIGHTS, "aggregations": AGGREGATIONS,
+        "all_towns": own is None,  # a town sees the plan's targets for every town, but only its own actuals
+        "own": own, "note_index": notes_by_item(plan.code),
+    })
+
+
+def _towns_figures(db: Session, plan: Plan, year: int | None, period: str | None, indicator: str | None,
+                   own: str | None) -> dict[str, Any]:
+    """The towns page's tables and map for the chosen year, period and indicator (``own``: a town user's town name)."""
     inds = decomposed_indicators(db, plan.code)
     table = town_targets(db, plan.code)
     years = sorted({r["year"] for r in table["rows"]})
@@ -239,16 +253,10 @@ def towns_page(
     codes = [i["code"] for i in inds]
     default = targets_views().town_map_default.get(plan.code)
     ind = indicator if indicator in codes else (default if default in codes else codes[0])
-    own = own_town(db, user)
-    all_towns = own is None  # a town sees the plan's targets for every town, but only its own actuals
     rollup, tmap = town_rollup_and_map(db, plan.code, per, ind, own_town=own)
-    return render(request, "targets/targets_towns.html", {
-        "plan": plan, "towns": towns, "indicators": inds, "table": table, "years": years, "year": year,
-        "reconcile": reconcile_plan(db, plan.code, year), "periods": periods, "period": per,
-        "rollup": rollup, "map": tmap, "indicator": ind, "ind": next(i for i in inds if i["code"] == ind),
-        "verdicts": VERDICTS, "lights": LIGHTS, "aggregations": AGGREGATIONS, "all_towns": all_towns, "own": own,
-        "note_index": notes_by_item(plan.code),
-    })
+    return {"indicators": inds, "table": table, "years": years, "year": year,
+            "reconcile": reconcile_plan(db, plan.code, year), "periods": periods, "period": per,
+            "rollup": rollup, "map": tmap, "indicator": ind, "ind": next(i for i in inds if i["code"] == ind)}
 
 
 # --------------------------------------------------------------------------- entering an actual
@@ -350,7 +358,7 @@ def tasks_page(
     period = _as_of(as_of)
     every = list_tasks(db, p.code, as_of=period)
     units = sorted({t["lead_unit"] for t in every})
-    rows = list_tasks(db, p.code, as_of=period, unit=unit or None, status=status or None)
+    rows = filter_tasks(every, unit=unit or None, status=status or None)
     if overdue:
         rows = [r for r in rows if any(w["kind"] == "overdue" for w in r["warnings"])]
     counts = {"total": len(every), "closed": sum(t["status"] == "closed" for t in every),

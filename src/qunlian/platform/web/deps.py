@@ -149,6 +149,14 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     return templates.TemplateResponse(request, template, ctx, status_code=status_code)
 
 
+def render_fragment(template: str, lang: str, context: dict[str, Any]) -> Markup:
+    """A part of a page rendered outside the request, with the same language functions and filters as
+    ``render``: for a page that keeps its costly parts between views (``{{ part }}`` in its template).
+    The part must not depend on the request (no CSRF token, no user menu)."""
+    ctx = {"lang": lang, "html_lang": i18n.HTML_LANG[lang], **template_gettext(lang), **context}
+    return Markup(templates.env.get_template(template).render(ctx))
+
+
 def template_gettext(lang: str) -> dict[str, Any]:
     """``_``, ``gettext`` and ``ngettext`` for one language, as ``jinja2.ext.i18n`` calls them (newstyle):
     ``{{ _("…") }}``, ``{{ _("… %(n)s", n=3) }}``, ``{% trans %}``. A Message (domain code's msgid with
