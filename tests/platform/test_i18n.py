@@ -133,6 +133,25 @@ def test_numbers_and_dates_with_babel():
     assert i18n.format_date("2024-03-05", "en") == "Mar 5, 2024"
 
 
+def test_fast_number_formatting_is_babels_own(monkeypatch):
+    """format_decimal / format_number skip Babel for locales that group by threes; the result must be
+    exactly what Babel gives (the same code with the fast path switched off)."""
+    import random
+
+    rnd = random.Random(20261204)
+    values = [0.0, -0.0, -0.004, 0.005, 2.675, -2.675, 999.995, 1e15, -1234.5]
+    values += [rnd.uniform(-1e9, 1e9) * 10 ** rnd.randint(-8, 0) for _ in range(3000)]
+    whole = [0, -5, 999, 1000, -987654321, *(rnd.randint(-10**12, 10**12) for _ in range(1000))]
+    cases = [(lang, d, v) for lang in i18n.LANGUAGES for d in (0, 1, 2, 4) for v in values]
+    wholes = [(lang, v) for lang in i18n.LANGUAGES for v in whole]
+    fast = [i18n.format_decimal(v, lang, d) for lang, d, v in cases]
+    fast_whole = [i18n.format_number(v, lang) for lang, v in wholes]
+    assert all(i18n._threes(lang) is not None for lang in i18n.LANGUAGES)  # the fast path is the one tested
+    monkeypatch.setattr(i18n, "_threes", lambda lang: None)
+    assert [i18n.format_decimal(v, lang, d) for lang, d, v in cases] == fast
+    assert [i18n.format_number(v, lang) for lang, v in wholes] == fast_whole
+
+
 def test_pages_render_in_both_languages_with_the_babel_filters():
     from jinja2 import DictLoader
 

@@ -94,9 +94,12 @@ def test_import_shows_at_once_on_home_list_and_profile(demo, tmp_path):
     assert total(before_list) == 0
     with session_factory(demo.engine)() as s:
         year = s.scalar(select(func.max(EnterpriseYear.year)))
+    town_year = rf'<tr data-year="{year}"><td>{year}</td><td class="num">(\d+)<'
+    town_firms = int(re.search(town_year, analyst.get(f"/towns/{demo.town_code}").text).group(1))
     new = make_uscc("330482", "QC000001")
     import_rows(demo, tmp_path, [[new, "平湖缓存测试有限公司", year, demo.town_code, "3976", 1234.5, 67.8, 12.0]])
     assert kpi(analyst.get("/").text, "kpi-enterprises") == str(firms + 1)
+    assert int(re.search(town_year, analyst.get(f"/towns/{demo.town_code}").text).group(1)) == town_firms + 1
     assert total(analyst.get("/enterprises?q=缓存").text) == 1
     profile = analyst.get(f"/enterprises/{new}").text
     assert 'data-figure="tax_wan"' in profile and "67.80" in profile

@@ -156,8 +156,32 @@ def _exact(value: float, digits: int) -> decimal.Decimal:
     return decimal.Decimal(f"{value:.{digits}f}")
 
 
+@lru_cache(maxsize=None)
+def _threes(lang: str) -> tuple[str, str, str] | None:
+    """The locale's group, decimal and minus signs when it groups digits by threes (zh, en): Python's own
+    ``format(x, ",.2f")`` with these signs is then exactly Babel's result, at a twentieth of the cost (a
+    page formats thousands of figures). None for a locale that groups otherwise (Babel formats it)."""
+    loc = locale_of(lang)
+    pattern = loc.decimal_formats.get(None)
+    symbols = loc.number_symbols.get("latn") or {}
+    if pattern is None or tuple(pattern.grouping) != (3, 3) or not {"group", "decimal", "minusSign"} <= set(symbols):
+        return None
+    return symbols["group"], symbols["decimal"], symbols["minusSign"]
+
+
+def _grouped(text: str, signs: tuple[str, str, str]) -> str:
+    """Python's "1,234.5" / "-3" in the locale's signs."""
+    group, point, minus = signs
+    if (group, point, minus) == (",", ".", "-"):
+        return text
+    return text.translate(str.maketrans({",": group, ".": point, "-": minus}))
+
+
 def format_number(value: int | float, lang: str = DEFAULT) -> str:
     """A whole number with the locale's grouping (1,234,567)."""
+    signs = _threes(lang)
+    if signs is not None:
+        return _grouped(f"{int(value):,d}", signs)
     return babel_numbers.format_decimal(int(value), format="#,##0", locale=locale_of(lang))
 
 
@@ -166,6 +190,9 @@ def format_decimal(value: float, lang: str = DEFAULT, digits: int = 2) -> str:
     value = float(value)
     if not math.isfinite(value):
         return f"{value:,.{digits}f}"
+    signs = _threes(lang)
+    if signs is not None:
+        return _grouped(f"{value:,.{digits}f}", signs)
     pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
     return babel_numbers.format_decimal(_exact(value, digits), format=pattern, locale=locale_of(lang),
                                         decimal_quantization=False)

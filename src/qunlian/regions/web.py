@@ -5,7 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
+from qunlian.accounts.models import AccessGrant
+from qunlian.chains.models import ChainNode, EnterpriseChainNode
+from qunlian.enterprises.models import Enterprise, EnterpriseYear
 from qunlian.enterprises.service import EnterpriseQuery, list_enterprises
+from qunlian.per_mu.models import MuniAdjustment, MuniRun
+from qunlian.platform.cache import StoreCache, scope_key
+from qunlian.platform.models import ImportBatch
+from qunlian.regions.models import Park, Town
 from qunlian.platform.permissions import Principal
 from qunlian.regions.service import town_detail, towns_summary
 from qunlian.platform.i18n import Message
@@ -36,10 +43,25 @@ def towns_export(request: Request, headers: str = Depends(header_choice), db: Se
     return download(TOWN_COLUMNS, towns_summary(db, user), file_format(request), headers, name="towns", title="镇街道")
 
 
+# A town page (its yearly figures and its 50 biggest taxpayers) per caller scope, until the firms, their
+# figures (changed in place only by imports, which add a batch), chain links, classes or grants change.
+_TOWN_PAGES = StoreCache("town-page", (Town, Park, Enterprise, EnterpriseYear, ImportBatch, ChainNode,
+                                       EnterpriseChainNode, MuniRun, MuniAdjustment, AccessGrant), entries=128)
+
+
 @router.get("/towns/{code}")
 def town_page(request: Request, code: str, db: Session = Depends(get_db), user: Principal = Depends(require_user)):
-    town = town_detail(db, user, code) if len(code) <= 40 else None
-    if town is None:
+    if len(code) > 40:
         raise HTTPException(404)
-    page = list_enterprises(db, user, EnterpriseQuery(town=code, sort="tax", desc=True, page_size=50))
-    return render(request, "regions/town.html", {"town": town, "page": page})
+
+    def compute() -> dict | None:
+        town = town_detail(db, user, code)
+        if town is None:
+            return None
+        return {"town": town, "page": list_enterprises(db, user, EnterpriseQuery(town=code, sort="tax", desc=True,
+                                                                                   page_size=50))}
+
+    figures = _TOWN_PAGES.get(db, ("town", code, scope_key(user)), compute)
+    if figures is None:
+        raise HTTPException(404)
+    return render(request, "regions/town.html", figures)
