@@ -129,6 +129,10 @@ def route_paths(env: dict[str, str], usccs: list[str]) -> list[tuple[str, list[s
             if "GET" not in route.methods or DOWNLOAD.search(path) or path.startswith("/static"):
                 continue
             urls = [path]
+            required = [q.name for q in route.dependant.query_params if q.field_info.is_required()]
+            if required:  # e.g. the reconcile API's year: the plan years, newest first
+                years = [str(y) for y in rows("SELECT DISTINCT year FROM targets ORDER BY year DESC LIMIT 5")]
+                urls = [f"{path}?" + "&".join(f"{q}={y}" for q in required) for y in years]
             for name in re.findall(r"{(\w+)}", path):
                 key = {"code": "towns" if path.startswith("/towns") else "regions" if path.startswith("/regions")
                        else "indicators"}.get(name, name)

@@ -188,9 +188,12 @@ def test_task_due_year_and_closure_show_at_once_on_home(demo):
                         .order_by(PlanTask.seq.desc()).limit(1))
         task.due_year, seq = 2020, task.seq
     assert int(kpi(analyst.get("/").text, "overdue-count")) == before + 1
+    status = rf'data-seq="{seq}" data-status="(\w+)"'
+    assert re.search(status, analyst.get(f"/tasks?plan={CLUSTERS}").text).group(1) != "closed"
     with transaction(demo.engine) as s:
         close_task(s, CLUSTERS, seq, closed_by="test", note="已完成（缓存测试）")
     assert int(kpi(analyst.get("/").text, "overdue-count")) == before
+    assert re.search(status, analyst.get(f"/tasks?plan={CLUSTERS}").text).group(1) == "closed"  # the kept ledger too
 
 
 def test_levers_load_on_demand(demo):

@@ -45,7 +45,7 @@ from qunlian.targets.service import (
 from qunlian.core.errors import Problem, QunlianError, ValidationFailed
 from qunlian.core.periods import Period, PeriodError
 from qunlian.regions.models import Town
-from qunlian.targets.models import Actual, Indicator, Plan, PlanTask, Target
+from qunlian.targets.models import Actual, Indicator, Plan, PlanTask, Target, TaskEvidence, TaskProgress
 from qunlian.platform.permissions import Principal, can
 from qunlian.targets.access import may_enter_actual, may_enter_some_actual, may_manage_task, own_town
 from qunlian.targets.views_preset import targets_views
@@ -109,6 +109,12 @@ def _as_of(value: str | None) -> str | None:
 
 @router.get("/targets", include_in_schema=False)
 def targets_index(request: Request, db: Session = Depends(get_db), user: Principal = Depends(targets_user)):
+    return render(request, "targets/targets.html", {"plans": _PLAN_PAGES.get(db, ("index",), lambda: _plan_list(db)),
+                                                    "lights": LIGHTS})
+
+
+def _plan_list(db: Session) -> list[dict[str, Any]]:
+    """Every plan with its latest period's light summary (the same for every user who may read plans)."""
     plans = []
     for p in db.scalars(select(Plan).order_by(Plan.start_year, Plan.code)):
         period = latest_period(db, p.code)
@@ -118,13 +124,13 @@ def targets_index(request: Request, db: Session = Depends(get_db), user: Princip
                       "start_year": p.start_year, "end_year": p.end_year, "indicators": len(indicators_of(db, p)),
                       "period": period, "summary": status_summary(rows), "decomposed": bool(plan_towns(db, p)),
                       "tasks": tasks})
-    return render(request, "targets/targets.html", {"plans": plans, "lights": LIGHTS})
+    return plans
 
 
 @router.get("/targets/alignment", include_in_schema=False)
 def targets_alignment(request: Request, db: Session = Depends(get_db), user: Principal = Depends(targets_user)):
-    rows = alignment(db)
-    return render(request, "targets/targets_alignment.html", {"groups": rows})
+    return render(request, "targets/targets_alignment.html",
+                  {"groups": _PLAN_PAGES.get(db, ("alignment",), lambda: alignment(db))})
 
 
 @router.get("/targets/{plan_code}", include_in_schema=False)
@@ -343,6 +349,9 @@ def _tasks_plan(db: Session, plan: str | None) -> Plan:
     return p
 
 
+_LEDGERS = StoreCache("task-ledger", (Plan, PlanTask, TaskProgress, TaskEvidence), entries=32)
+
+
 @router.get("/tasks", include_in_schema=False)
 def tasks_page(
     request: Request,
@@ -356,7 +365,8 @@ def tasks_page(
 ):
     p = _tasks_plan(db, plan)
     period = _as_of(as_of)
-    every = list_tasks(db, p.code, as_of=period)
+    # the ledger at the period, kept until a task, its progress or evidence changes (each write audited)
+    every = _LEDGERS.get(db, ("ledger", p.code, period), lambda: list_tasks(db, p.code, as_of=period or None))
     units = sorted({t["lead_unit"] for t in every})
     rows = filter_tasks(every, unit=unit or None, status=status or None)
     if overdue:
