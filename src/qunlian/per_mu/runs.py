@@ -220,7 +220,16 @@ def run_results(session: Session, run_id: int) -> pa.Table:
     return table
 
 
-def _read_run_results(session: Session, run: MuniRun) -> pa.Table:
+def result_row(session: Session, run_id: int, uscc: str) -> dict[str, Any]:
+    """One firm's stored result in a run, in the shape of a ``run_results`` row (``Evaluation.row``),
+    read alone: a firm's page must not read the whole run (500,000 rows in a province)."""
+    table = _read_run_results(session, get_run(session, run_id), uscc=uscc)
+    if not table.num_rows:
+        raise EvaluationError(f"{uscc} 不在本次评价中")
+    return table.slice(0, 1).to_pylist()[0]
+
+
+def _read_run_results(session: Session, run: MuniRun, uscc: str | None = None) -> pa.Table:
     run_id = run.id
     method = run_method(run)
     codes = method.indicator_codes
@@ -230,7 +239,10 @@ def _read_run_results(session: Session, run: MuniRun) -> pa.Table:
     def put(k: str, v: Any) -> None:
         out.setdefault(k, []).append(v)
 
-    rows = session.scalars(select(MuniResult).where(MuniResult.run_id == run_id).order_by(MuniResult.id)).all()
+    query = select(MuniResult).where(MuniResult.run_id == run_id)
+    if uscc is not None:
+        query = query.where(MuniResult.uscc == uscc)
+    rows = session.scalars(query.order_by(MuniResult.id)).all()
     for r in rows:
         inp = r.inputs or {}
         for k in ("uscc", "name", "town", "park", "industry_code", "part", "total_score", "score_before_deduction",
