@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -27,6 +27,7 @@ from qunlian.platform.sources import install as install_sources
 from qunlian.platform.db import make_engine, session_factory
 from qunlian.platform.i18n import N_
 from qunlian.platform.web.deps import NotAuthenticated, PasswordChangeRequired, optional_user, render
+from qunlian.platform.permissions import Principal
 from qunlian.platform.registry import NavEntry, resolve
 from qunlian.platform.web import deps
 from qunlian.platform.web.origin import AuditOriginMiddleware
@@ -42,14 +43,6 @@ from qunlian.platform.web.settings import WebSettings
 log = logging.getLogger("qunlian.web")
 STATIC = Path(deps.__file__).parent / "static"
 VENDOR_FILES = ("htmx.min.js", "echarts.min.js", "swagger-ui-bundle.js", "swagger-ui.css")
-
-DOCS_HTML = """<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>群链 qunlian API</title>
-<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
-<link rel="stylesheet" href="/static/vendor/swagger-ui.css"></head>
-<body><div id="swagger-ui" data-openapi="/api/openapi.json"></div>
-<script src="/static/vendor/swagger-ui-bundle.js"></script>
-<script src="/static/js/api-docs.js"></script></body></html>"""
 
 ERRORS = {
     400: (N_("请求有误"), N_("请求参数不合法，请检查链接或表单。")),
@@ -112,9 +105,10 @@ def create_app(
             app.include_router(resolve(ref))
 
     @app.get("/api/docs", include_in_schema=False)
-    def api_docs() -> HTMLResponse:
-        """Swagger UI from the app's own static files (no CDN, no inline script)."""
-        return HTMLResponse(DOCS_HTML)
+    def api_docs(request: Request, user: Principal | None = Depends(optional_user)):
+        """Swagger UI inside the site's own page (its header, a way back), from the app's own static
+        files (no CDN, no inline script)."""
+        return render(request, "api_docs.html")
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -165,8 +159,9 @@ def _error(request: Request, status: int, detail: str | None = None, headers: di
         message = N_("安全令牌（CSRF）缺失或不匹配：请刷新页面后重新提交。")
     elif status == 413 and detail:
         message = detail  # names the limit
-    response = render(request, "error.html", {"status": status, "title": title, "message": message},
-                      status_code=status)
+    # an HTMX request swaps the answer into part of a page: the message alone, not a second page
+    template = "_error.html" if request.headers.get("HX-Request") else "error.html"
+    response = render(request, template, {"status": status, "title": title, "message": message}, status_code=status)
     for k, v in (headers or {}).items():
         response.headers[k] = v
     return response

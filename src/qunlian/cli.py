@@ -7,6 +7,8 @@ import sys
 
 import typer
 
+from qunlian.platform.options import cli_actor
+
 from qunlian.platform.numbers import NumberField, number_option
 
 from qunlian.core.errors import QunlianError
@@ -45,7 +47,7 @@ def init() -> None:
     engine = make_engine()
     migrate(engine)
     with transaction(engine) as session:
-        summaries = [resolve(cap.reference_data)(session, actor="cli") for cap in CAPABILITIES if cap.reference_data]
+        summaries = [resolve(cap.reference_data)(session, actor=cli_actor()) for cap in CAPABILITIES if cap.reference_data]
     typer.echo(describe())
     from qunlian.platform.i18n import echo
 

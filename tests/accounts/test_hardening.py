@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from web_helpers import PASSWORD, csrf_of, login, make_client
 
 from qunlian.accounts.models import User
+from qunlian.platform.options import cli_actor
 from qunlian.app import create_app
 from qunlian.cli import app as cli_app
 from qunlian.platform.db import session_factory, transaction
@@ -135,7 +136,7 @@ def test_disable_and_role_change_end_sessions_and_tokens(web_store, cli_env, how
     fresh = make_client(web_store.engine)
     assert login(fresh, "town1").status_code == 303 and "镇街道 乍浦镇" in fresh.get("/").text
     assert login(make_client(web_store.engine), "chain1").status_code == 401  # disabled stays out
-    actor = "admin1" if how == "web" else "cli"
+    actor = "admin1" if how == "web" else cli_actor()
     assert (actor, "user.role") in actions(web_store.engine)
 
 
@@ -280,7 +281,7 @@ def test_cli_users_must_change_unless_told_otherwise(web_store, cli_env):
     api = run(cli_app, ["users", "add", "--username", "api9", "--password", "Initial-pass-42", "--role", "analyst",
                         "--no-must-change"])
     assert api.exit_code == 0 and not user_row(web_store.engine, "api9").must_change_password
-    assert "kj9\tanalyst\t全市 city-wide\t启用 active · 待改密码" in run(cli_app, ["users", "list"]).output
+    assert "kj9\tanalyst\t全市\t启用 active · 待改密码" in run(cli_app, ["users", "list"]).output
     # an admin's reset: checked, the owner changes it at next sign-in, its sessions end
     client = make_client(web_store.engine)
     login(client, "town1")

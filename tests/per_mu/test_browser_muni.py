@@ -113,6 +113,15 @@ def test_enterprise_simulator(browser, live_server, muni):
     assert numbers(page.get_by_test_id("sim-score").inner_text()) == round(want.score, 1)
     assert page.get_by_test_id("sim-grade").inner_text() == (want.grade or "—")
     assert page.url.endswith(f"/enterprises/{muni.town_firm}")  # the partial was swapped in place
+    # a bad value: the field's error in place of the old result (a 400 answer is swapped too)
+    field.fill("abc")
+    page.get_by_test_id("sim-submit").click()
+    page.wait_for_selector("[data-testid=sim-errors]")
+    assert "不是数字" in page.get_by_test_id("sim-errors").inner_text()
+    assert page.get_by_test_id("sim-score").count() == 0  # the stale result is gone
+    field.fill(str(new_tax))
+    page.get_by_test_id("sim-submit").click()
+    page.wait_for_selector("[data-testid=sim-score]")
     # the levers are fetched when their block scrolls into view (HTMX), not with the page
     page.locator("[data-testid=muni-levers-block], [data-testid=muni-levers-slot]").first.scroll_into_view_if_needed()
     page.wait_for_selector("[data-testid=muni-levers-block]")

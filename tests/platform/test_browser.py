@@ -119,7 +119,11 @@ def test_htmx_search_sort_and_escaping(browser, live_server, web_store):
     with page.expect_download() as dl:
         page.click("[data-testid=export]")
     assert dl.value.suggested_filename.endswith(".xlsx")
-    v.go("/api/docs").wait_for_selector(".swagger-ui .opblock")
+    docs = v.go("/api/docs")
+    docs.wait_for_selector(".swagger-ui .opblock")
+    # the site's own header with its navigation: a way back from the API docs
+    assert docs.locator("header.topbar a.brand").get_attribute("href") == "/"
+    assert docs.locator("header.topbar nav a[href='/enterprises']").count() == 1
     v.shot("api-docs")
     v.close()
 
@@ -132,7 +136,7 @@ def test_language_switch_and_logout(browser, live_server):
     page.wait_for_selector("html[lang=en]")
     assert page.url.endswith("/towns")
     assert page.locator("nav.nav").inner_text().split() == ["Overview", "Enterprises", "Compare", "regions", "Towns", "Chains",
-                                                            "Plan", "targets", "Per-mu", "evaluation", "Data",
+                                                            "Plan", "targets", "Task", "ledger", "Per-mu", "evaluation", "Data",
                                                             "import", "Users", "Audit", "log", "API", "docs"]
     v.shot("towns-en")
     page.click("[data-testid=logout]")

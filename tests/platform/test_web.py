@@ -225,7 +225,7 @@ def test_navigation_lists_only_existing_pages_for_the_role(web_store):
     login(dept, "dept1")
     nav = re.search(r'<nav class="nav".*?</nav>', admin.get("/").text, re.S).group(0)
     hrefs = re.findall(r'href="([^"]+)"', nav)
-    assert hrefs == ["/", "/enterprises", "/regions", "/towns", "/chains", "/targets", "/muni", "/imports", "/users", "/audit", "/api/docs"]
+    assert hrefs == ["/", "/enterprises", "/regions", "/towns", "/chains", "/targets", "/tasks", "/muni", "/imports", "/users", "/audit", "/api/docs"]
     for href in hrefs:
         assert admin.get(href).status_code == 200, href
     nav = re.search(r'<nav class="nav".*?</nav>', dept.get("/").text, re.S).group(0)

@@ -78,6 +78,10 @@ def test_cockpit_targets_and_towns(browser, live, demo):
                                                                    else round(r["actual"], 2))
     for g, n in mix["grades"].items():
         assert page.locator(f"[data-grade='{g}'] strong").inner_text() == str(n)
+    # the cockpit leads: KPI cards with their sparklines drawn, the charts; the chain table is one click away
+    assert page.locator("[data-testid=cockpit-kpis] .spark canvas").count() >= 4
+    assert page.locator("[data-testid=mix-chart] canvas").count() == 1
+    page.locator("[data-testid=chain-strength] > summary").click()
     for ch in chains["chains"]:
         row = page.locator(f"[data-testid=chain-strength] tr[data-chain='{ch['code']}']")
         assert row.locator("td[data-col=firms]").inner_text() == str(ch["firms"])
@@ -159,6 +163,13 @@ def test_task_ledger_close_in_the_browser(browser, live, demo):
     form = card.get_by_test_id(f"close-form-{seq}")
     form.locator("textarea[name=note]").fill("已完成低效用地整治 2100 亩")
     form.locator("textarea[name=evidence]").fill("验收报告.pdf")
+    asked: list[str] = []
+    page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))  # 销号 asks first: "no" sends nothing
+    form.locator("button[type=submit]").click()
+    page.wait_for_timeout(300)
+    assert asked and f"任务 {seq} 销号" in asked[0]
+    assert page.locator(f"#task-{seq}[data-status=closed]").count() == 0
+    page.once("dialog", lambda d: d.accept())
     form.locator("button[type=submit]").click()
     page.wait_for_selector(f"#task-{seq}[data-status=closed]")
     assert page.get_by_test_id("task-done").is_visible()

@@ -175,3 +175,20 @@ def test_no_target_after_the_last_one():
     assert r["status"] == "grey" and r["target"] is None and "规划未设 2024 年目标" in r["reason"]
     r = evaluate(s, P("2023"), RULES)
     assert r["status"] == "green" and r["completion"] == pytest.approx(120 / 118, abs=1e-4)
+
+
+def test_the_light_says_which_rule_set_it():
+    # 品字标-like count: this year's target met exactly (100 %), but the path to 2027 falls short: red,
+    # and the sentence beside the light says it judges the 2027 target, with the projection
+    s = Series("品字标认证企业", "家", "level", targets=[tp(2023, 15), tp(2024, 21), tp(2027, 60)],
+               actuals=[obs("2023", 15), obs("2024", 21)])
+    r = evaluate(s, P("2024"), RULES)
+    assert r["completion"] == pytest.approx(1.0) and r["status"] == "red"
+    assert r["decided_by"] == "projection"
+    assert r["why"] == "红灯看的是 2027 年目标：按线性趋势推算 2027 年为 39家（目标的 65.0%）"
+    assert "judged on the 2027 target" in translate(r["why"], "en")
+    # on track for the end target: the light is this period's, and says so
+    s = Series("品字标认证企业", "家", "level", targets=[tp(2024, 20), tp(2027, 30)],
+               actuals=[obs("2023", 17), obs("2024", 21)])
+    r = evaluate(s, P("2024"), RULES)
+    assert r["status"] == "green" and r["why"].startswith("绿灯看的是")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from bad_numbers import BAD_NUMBERS
@@ -18,6 +19,7 @@ from sqlalchemy import func, select
 from web_helpers import PASSWORD, csrf_of, make_client
 
 from qunlian.accounts.service import principal_of
+from qunlian.platform.web.deps import COUNT_UNITS
 from qunlian.platform.db import session_factory
 from qunlian.platform.i18n import translate, with_translation
 from qunlian.accounts.models import User
@@ -99,8 +101,10 @@ def test_plans_list_and_status_page_equal_the_service(demo):
         m = re.search(rf'<tr data-indicator="{re.escape(r["code"])}" data-status="(\w+)">(.*?)</tr>', html, re.S)
         assert m, r["code"]
         assert m.group(1) == r["status"]
-        if r["actual"] is not None:
-            assert f"{r['actual']:,.2f}" in m.group(2)
+        if r["actual"] is not None:  # a whole count reads "34", anything else with two decimals
+            whole = r["unit"] in COUNT_UNITS and float(r["actual"]).is_integer()
+            shown = f"{int(r['actual']):,}" if whole else f"{r['actual']:,.2f}"
+            assert re.search(rf'data-col="actual">{re.escape(shown)}<', m.group(2)), (r["code"], shown)
         if r["completion"] is not None:
             assert f"{r['completion'] * 100:.1f}%" in m.group(2)
     # a quarter: 2023Q1 亩均税收 12.2 against the pro-rated annual target, never the full year
@@ -326,6 +330,41 @@ def test_home_cockpit_tiles(demo):
     eh = client_for(demo, "ent1").get("/").text
     assert 'data-testid="key-indicators"' not in eh and 'data-testid="overdue-tile"' not in eh
     assert 'data-testid="muni-mix"' not in eh
+
+
+def test_home_leads_with_the_cockpit(demo):
+    """KPI cards from the firms' own figures (read here with plain SQL), the clusters against their
+    target, the class mix as a chart, the towns schematic; a town user sees its own targets."""
+    from qunlian.enterprises.models import Enterprise, EnterpriseYear
+    from qunlian.regions.models import Town
+
+    with session_factory(demo.engine)() as s:
+        year = s.scalar(select(func.max(EnterpriseYear.year)))
+        above, output = s.execute(select(func.count(), func.sum(EnterpriseYear.output_wan))
+                                  .where(EnterpriseYear.year == year, EnterpriseYear.above_scale.is_(True))).one()
+        before = s.scalar(select(func.sum(EnterpriseYear.output_wan))
+                          .where(EnterpriseYear.year == year - 1, EnterpriseYear.above_scale.is_(True)))
+        towns_with_firms = s.scalar(select(func.count(func.distinct(Enterprise.town_id)))
+                                    .join(EnterpriseYear, EnterpriseYear.enterprise_id == Enterprise.id)
+                                    .where(EnterpriseYear.year == year, Enterprise.town_id.is_not(None)))
+        town_name = s.scalar(select(Town.name).where(Town.code == demo.town_code))
+    html = client_for(demo, "analyst1").get("/").text
+    assert re.search(r'data-testid="kpi-above">([\d,]+)<', html).group(1).replace(",", "") == str(above)
+    assert re.search(r'data-testid="kpi-output_yi">([\d,.]+)<', html).group(1) == f"{output / 1e4:,.1f}"
+    change = re.search(r'data-testid="kpi-change-output_yi">([▲▼]) ([\d.]+)%', html)
+    assert change.group(1) == ("▲" if output >= before else "▼")
+    assert float(change.group(2)) == round(abs(output / before - 1) * 100, 1)
+    assert html.count('class="spark"') == 4 and 'data-testid="mix-chart"' in html
+    assert 'data-testid="clusters-chart"' in html and re.search(r'data-testid="clusters-share">[\d.]+%<', html)
+    assert len(re.findall(r'<a class="tile level-\d" href="/towns/', html)) == towns_with_firms
+    # colouring by another figure keeps the towns and names it
+    by_tax = client_for(demo, "analyst1").get("/?by=tax_per_mu").text
+    assert "<strong>规上亩均税收</strong>" in by_tax and len(re.findall(r'class="tile level-', by_tax)) == towns_with_firms
+    assert client_for(demo, "analyst1").get("/?by=nonsense").status_code == 200  # falls back to output
+    # a town user: its own targets (the plan's town decomposition), no other towns, no county clusters
+    th = client_for(demo, "town1").get("/").text
+    assert f"规划关键指标 · {town_name}" in th and "town-schematic" not in th and "clusters-chart" not in th
+    assert f"?town={quote(town_name)}" in th  # its indicators open on its own town
 
 
 # --------------------------------------------------------------------------- API

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from qunlian.platform.options import cli_actor
+
 from qunlian.platform.numbers import id_argument
 
 from qunlian.platform.i18n import N_, echo, explain, say  # in QUNLIAN_LANG's language, Chinese by default
@@ -51,7 +53,7 @@ def users_add(
         with transaction(_engine()) as session:
             user = add_user(session, username=username, password=password, role=role, town=town, chain=chain,
                             uscc=uscc, department=department, display_name=display_name, region=region,
-                            actor="cli", must_change_password=must_change)
+                            actor=cli_actor(), must_change_password=must_change)
             scope = describe_scope(session, user)
     except AccountError as exc:
         _fail(explain(exc))
@@ -88,7 +90,7 @@ def users_disable(username: str = typer.Argument(..., help="要停用的用户�
 
     try:
         with transaction(_engine()) as session:
-            disable_user(session, username, actor="cli")
+            disable_user(session, username, actor=cli_actor())
     except AccountError as exc:
         _fail(explain(exc))
     typer.echo(f"已停用 disabled: {username}")
@@ -102,7 +104,7 @@ def users_unlock(username: str = typer.Argument(..., help="要解锁的用户名
 
     try:
         with transaction(_engine()) as session:
-            unlock_user(session, username, actor="cli")
+            unlock_user(session, username, actor=cli_actor())
     except AccountError as exc:
         _fail(explain(exc))
     typer.echo(f"已解锁 unlocked: {username}")
@@ -122,7 +124,7 @@ def users_password(
 
     try:
         with transaction(_engine()) as session:
-            reset_password(session, username, password, actor="cli", must_change_password=must_change)
+            reset_password(session, username, password, actor=cli_actor(), must_change_password=must_change)
     except AccountError as exc:
         _fail(explain(exc))
     typer.echo(f"已重设密码 password reset: {username}")
@@ -147,7 +149,7 @@ def users_role(
     try:
         with transaction(_engine()) as session:
             user = set_role(session, username, role=role, town=town, chain=chain, uscc=uscc, department=department,
-                            region=region, actor="cli")
+                            region=region, actor=cli_actor())
             scope = describe_scope(session, user)
     except AccountError as exc:
         _fail(explain(exc))
@@ -158,15 +160,17 @@ def users_role(
 def users_demo(
     password: str | None = typer.Option(None, "--password", help="所有演示账号共用的密码；缺省为随机"),
 ) -> None:
-    """为每个角色生成演示账号（范围取库中真实数据）/ one demo login per role, scoped to rows of the store."""
-    from qunlian.accounts.service import AccountError, create_demo_users, format_logins
+    """为每个角色重设演示账号（新密码，范围取库中真实数据）/ reset one demo login per role (new passwords), scoped to rows of the store."""
+    from qunlian.accounts.service import DEMO_LOGINS_FILE, AccountError, create_demo_users, format_logins, write_demo_logins
+    from qunlian.platform.config import load_settings
     from qunlian.platform.db import transaction
 
     try:
         with transaction(_engine()) as session:
-            logins = create_demo_users(session, password=password, actor="cli")
+            logins = create_demo_users(session, password=password, actor=cli_actor())
     except AccountError as exc:
         _fail(explain(exc))
+    write_demo_logins(load_settings().data_dir / DEMO_LOGINS_FILE, logins)  # what `qunlian demo` prints from now on
     typer.echo(format_logins(logins))
 
 
@@ -201,7 +205,7 @@ def users_grant(
     try:
         with transaction(_engine()) as session:
             grant = grant_access(session, username=username, scope=chosen[0], reason=reason, town=town, chain=chain,
-                                 expires_on=until, actor="cli")
+                                 expires_on=until, actor=cli_actor())
             text = f"#{grant.id} {username}: {describe_grant(session, grant)}"
     except AccountError as exc:
         _fail(explain(exc))
@@ -234,7 +238,7 @@ def users_revoke(grant_id: int = id_argument(..., help="授权编号（qunlian u
 
     try:
         with transaction(_engine()) as session:
-            revoke_grant(session, grant_id, actor="cli")
+            revoke_grant(session, grant_id, actor=cli_actor())
     except AccountError as exc:
         _fail(explain(exc))
     typer.echo(f"已撤销 revoked: #{grant_id}")

@@ -7,8 +7,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -94,21 +95,23 @@ def find_enterprise(session: Session, uscc: str) -> Enterprise:
 
 
 def describe_scope(session: Session, user: User) -> str:
+    """What the user sees, in names (镇街道 当湖街道, 产业链 新能源汽车, 部门 市科技局, 全市)."""
     if user.role == "town" and user.town_id:
         town = session.get(Town, user.town_id)
-        return f"镇街道 {town.name}" if town else "镇街道 ?"
+        return Message("镇街道 %(name)s", name=town.name if town else "?")
     if user.role == "chain" and user.chain_node_id:
         node = session.get(ChainNode, user.chain_node_id)
-        return f"产业链 {node.system}:{node.code}（{node.name}）" if node else "产业链 ?"
+        return Message("产业链 %(name)s", name=node.name if node else "?")
     if user.role == "enterprise" and user.enterprise_id:
         ent = session.get(Enterprise, user.enterprise_id)
-        return f"企业 {ent.uscc}（{ent.name}）" if ent else "企业 ?"
+        return Message("企业 %(name)s", name=ent.name if ent else "?")
     region = session.get(Region, user.region_id) if user.region_id else None
     if user.role == "department":
-        return f"部门 {user.department or '（未指定）'}" + (f"（{region.name}）" if region else "")
+        dept = Message("部门 %(name)s", name=user.department or Message("（未指定）"))
+        return Message("%(dept)s（%(region)s）", dept=dept, region=region.name) if region else dept
     if region is not None:
         return Message("%(region)s 全域", region=region.name)
-    return N_("全市 city-wide")
+    return N_("全市")
 
 
 # --------------------------------------------------------------------------- service
@@ -412,9 +415,14 @@ DEMO_PREFIX = "demo-"
 
 
 def create_demo_users(
-    session: Session, password: str | None = None, actor: str = "demo", counties: Sequence[str] = ()
+    session: Session, password: str | None = None, actor: str = "demo", counties: Sequence[str] = (),
+    keep: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """One user per role of DESIGN §2, scoped to real rows of the store; returns their logins.
+
+    keep (username → password, the demo-logins file): a demo user whose password is still the kept one
+    keeps it (and its sessions, when its scope did not change), so restarts print the same logins; one
+    whose password was changed since (by the user or an admin) keeps the new one, printed as changed.
 
     Scope targets: the town with most enterprises, the 4q8l chain with most linked enterprises and
     the first enterprise (by USCC) with yearly figures in that town. A role whose target is missing
@@ -439,7 +447,17 @@ def create_demo_users(
     ent_query = select(Enterprise).where(Enterprise.id.in_(select(EnterpriseYear.enterprise_id)))
     if town is not None:
         ent_query = ent_query.where(Enterprise.town_id == town.id)
-    enterprise = session.scalars(ent_query.order_by(Enterprise.uscc).limit(1)).first()
+    # the enterprise login shows the platform to a firm: one evaluated in the latest 亩均 run, B or C
+    # (its class, its trend and what would move it up all have something to say), else any with figures
+    from qunlian.per_mu.models import MuniResult, MuniRun
+
+    latest = select(func.max(MuniRun.id)).scalar_subquery()
+    graded = (select(MuniResult.enterprise_id, MuniResult.grade)
+              .where(MuniResult.run_id == latest, MuniResult.grade.in_(("B", "C"))).subquery())
+    enterprise = session.scalars(ent_query.join(graded, graded.c.enterprise_id == Enterprise.id)
+                                 .order_by(graded.c.grade, Enterprise.uscc).limit(1)).first()
+    if enterprise is None:
+        enterprise = session.scalars(ent_query.order_by(Enterprise.uscc).limit(1)).first()
 
     wanted: list[tuple[str, dict[str, Any]]] = [
         ("admin", {}),
@@ -472,13 +490,24 @@ def create_demo_users(
     for username, role, scope in named:
         if password:
             check_password(password, username, policy)
-        secret = password or _generated_password(username, policy)
         user = session.scalars(select(User).where(User.username == username)).first()
         if user is None:
             user = User(username=username, role=role, password_hash="")
             session.add(user)
-        user.password_hash = hash_password(secret)
-        user.password_changed_at = _utc_now()
+        before = _demo_scope(user)
+        kept = (keep or {}).get(username)
+        if password:
+            secret: str | None = password
+        elif kept is not None and user.password_hash and verify_password(user.password_hash, kept):
+            secret = kept  # unchanged since the last start
+        elif kept is not None and user.password_hash:
+            secret = None  # changed since by its user or an admin: theirs now, not printed
+        else:
+            secret = _generated_password(username, policy)
+        new_password = secret is not None and secret != kept
+        if new_password:
+            user.password_hash = hash_password(secret)
+            user.password_changed_at = _utc_now()
         user.role = role
         user.display_name = f"演示 {ROLE_NAMES[role]}"
         user.disabled = False
@@ -487,20 +516,75 @@ def create_demo_users(
         user.locked_at = None
         user.failed_logins = 0
         user.last_failed_login_at = None
-        end_sessions(user)  # reset: sessions of the previous demo logins end
         user.department = scope.get("department")
         user.town_id = scope.get("town_id")
         user.chain_node_id = scope.get("chain_node_id")
         user.enterprise_id = scope.get("enterprise_id")
         # admin, analyst, department: the root region unless a county is given
         user.region_id = scope.get("region_id") or _scope_region(session, user)
+        if new_password or _demo_scope(user) != before:
+            end_sessions(user)  # a new password or scope: sessions of the previous login end
         session.flush()
         where = describe_scope(session, user)
         if role == "department" and chain_node is not None:
             where += "；" + _demo_grant(session, user, chain_node, actor)
-        audit(session, actor, "user.demo", "user", user.id, username=username, role=role, scope=where)
+        audit(session, actor, "user.demo", "user", user.id, username=username, role=role, scope=where,
+              password="new" if new_password else "kept")
         logins.append({"username": username, "password": secret, "role": role, "scope": where})
     return logins
+
+
+def scope_choices(session: Session) -> dict[str, list[tuple[str, str]]]:
+    """What an administrator picks a user's (or a grant's) scope from, by name: towns (code → "县 · 镇"
+    when the store holds several counties), chain nodes down to the chain level (系统:代码 → "体系 › 链")
+    and the departments of the store's regions (name → full name)."""
+    regions = {r.id: r.name for r in session.scalars(select(Region))}
+    towns = list(session.scalars(select(Town).order_by(Town.region_id, Town.seq, Town.code)))
+    several = len({t.region_id for t in towns}) > 1
+    nodes = list(session.scalars(select(ChainNode).where(ChainNode.level.in_(("system", "cluster", "chain")))
+                                 .order_by(ChainNode.system, ChainNode.seq, ChainNode.id)))
+    roots = {n.system: n.name for n in nodes if n.level == "system"}
+    from qunlian.regions.models import Department
+
+    departments = sorted({(d.name, d.full_name or d.name) for d in session.scalars(select(Department))})
+    return {
+        "towns": [(t.code, f"{regions.get(t.region_id, '')} · {t.name}" if several else t.name) for t in towns],
+        "chains": [(f"{n.system}:{n.code}", n.name if n.level == "system" else f"{roots.get(n.system, n.system)} › {n.name}")
+                   for n in nodes],
+        "departments": departments,
+    }
+
+
+def _demo_scope(user: User) -> tuple:
+    return (user.role, user.department, user.town_id, user.chain_node_id, user.enterprise_id, user.region_id)
+
+
+DEMO_LOGINS_FILE = "demo-logins.txt"
+CHANGED = "-"  # in the file: a password changed since (not known, not printed)
+
+
+def read_demo_logins(path: Path) -> dict[str, str]:
+    """username → password of the demo-logins file (empty when there is none)."""
+    if not path.is_file():
+        return {}
+    out = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        parts = line.split()
+        if len(parts) >= 3 and not line.startswith("#"):
+            out[parts[1]] = parts[2]
+    return out
+
+
+def write_demo_logins(path: Path, logins: list[dict[str, Any]]) -> None:
+    """The demo logins, one line each: ROLE USERNAME PASSWORD SCOPE… (readable by its owner only)."""
+    lines = ["# 群链演示账号 qunlian demo logins: ROLE USERNAME PASSWORD SCOPE (\"-\": 密码已修改 changed since)"]
+    lines += [f"{x['role']} {x['username']} {x['password'] or CHANGED} {x['scope']}" for x in logins]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.touch(mode=0o600, exist_ok=True)
+    tmp.chmod(0o600)
+    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    tmp.replace(path)
 
 
 def _generated_password(username: str, policy: Policy) -> str:
@@ -517,10 +601,13 @@ def _demo_grant(session: Session, user: User, chain_node: ChainNode, actor: str)
     from qunlian.accounts.grants import grant_access, revoke_grant
     from qunlian.accounts.models import AccessGrant
 
-    for old in session.scalars(select(AccessGrant).where(AccessGrant.user_id == user.id, AccessGrant.revoked_at.is_(None))):
-        revoke_grant(session, old.id, actor=actor)
-    grant_access(session, username=user.username, scope="chain", chain=f"{chain_node.system}:{chain_node.code}",
-                 reason="演示授权：高新技术企业培育核查", actor=actor)
+    active = list(session.scalars(select(AccessGrant).where(AccessGrant.user_id == user.id,
+                                                            AccessGrant.revoked_at.is_(None))))
+    if [(g.scope, g.chain_node_id) for g in active] != [("chain", chain_node.id)]:  # else: the one there is kept
+        for old in active:
+            revoke_grant(session, old.id, actor=actor)
+        grant_access(session, username=user.username, scope="chain", chain=f"{chain_node.system}:{chain_node.code}",
+                     reason="演示授权：高新技术企业培育核查", actor=actor)
     return f"授权只读 产业链 {chain_node.name}"
 
 
@@ -543,7 +630,7 @@ def _busiest_chain(session: Session, chains: list[ChainNode]) -> ChainNode | Non
 def format_logins(logins: list[dict[str, Any]]) -> str:
     """The demo logins as a small table a newcomer can copy from."""
     head = f"{'角色 role':<13} {'用户名 username':<18} {'密码 password':<22} 范围 scope"
-    rows = [f"{x['role']:<13} {x['username']:<18} {x['password']:<22} {x['scope']}" for x in logins]
+    rows = [f"{x['role']:<13} {x['username']:<18} {x['password'] or '（已修改 changed）':<22} {x['scope']}" for x in logins]
     return "\n".join([head, *rows])
 
 
@@ -572,7 +659,22 @@ def principal_of(user: User, session: Session | None = None) -> Principal:
         region_id=user.region_id,
         region_ids=regions,
         must_change_password=bool(user.must_change_password),
+        scope_name=_scope_name(session, user),
     )
+
+
+def _scope_name(session: Session | None, user: User) -> str:
+    if user.role == "department":
+        return user.department or ""
+    target = None
+    if session is not None:
+        if user.role == "town" and user.town_id:
+            target = session.get(Town, user.town_id)
+        elif user.role == "chain" and user.chain_node_id:
+            target = session.get(ChainNode, user.chain_node_id)
+        elif user.role == "enterprise" and user.enterprise_id:
+            target = session.get(Enterprise, user.enterprise_id)
+    return target.name if target is not None else ""
 
 
 def load_principal(session: Session, user_id: int, session_version: int | None = None) -> Principal | None:

@@ -16,6 +16,7 @@ from qunlian.accounts.service import (
     AccountError,
     add_user,
     describe_scope,
+    scope_choices,
     disable_user,
     list_users,
     reset_password,
@@ -33,7 +34,7 @@ def _page(request: Request, db: Session, message: str = "", is_error: bool = Fal
     users = list_users(db)
     ctx = {"users": users, "roles": ROLES, "message": message, "is_error": is_error, "grants": list_grants(db),
            "grant_scopes": SCOPES, "departments": [u["username"] for u in users if u["role"] == "department"],
-           "min_length": load_policy().password.min_length}
+           "min_length": load_policy().password.min_length, "choices": scope_choices(db)}
     return render(request, "accounts/users.html", ctx, status_code=status_code)
 
 

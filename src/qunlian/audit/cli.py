@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from qunlian.platform.options import by_option, cli_actor
+
 from qunlian.platform.numbers import MAX_ID, NumberField, number_option
 
 from qunlian.core.messages import N_, Message
@@ -114,7 +116,7 @@ def backup_cmd(
         help="备份文件（缺省：数据目录/backups/qunlian-日期-时间.sqlite 或 .dump）/ the backup file "
              "(default: <data dir>/backups/qunlian-<date>-<time>.sqlite|.dump)")] = None,
     force: bool = typer.Option(False, "--force", help="覆盖已存在的文件 / overwrite an existing file"),
-    by: str = typer.Option("cli", "--by", help="操作人，记入审计日志 / who, for the audit log"),
+    by: str = by_option("操作人，记入审计日志 / who, for the audit log（默认当前系统用户）"),
 ) -> None:
     """备份数据库到一个文件（SQLite 在线备份；PostgreSQL 用 pg_dump）/ back the store up into one file (SQLite's online backup; pg_dump for PostgreSQL)."""
     from qunlian.core.errors import QunlianError
@@ -124,7 +126,7 @@ def backup_cmd(
     engine = _engine(upgrade=False)
     target = path or _default_backup_path(engine.dialect.name)
     try:
-        result = backup(engine, target, actor=by, overwrite=force)
+        result = backup(engine, target, actor=cli_actor(by), overwrite=force)
     except QunlianError as exc:
         _fail(exc)
     echo(Message("已备份到 %(path)s（%(size)s 字节）", path=str(result.path), size=result.size))
@@ -141,7 +143,7 @@ def restore_cmd(
     path: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
                                          help="qunlian backup 生成的文件 / a file made by qunlian backup")],
     force: bool = typer.Option(False, "--force", help="当前数据库已有数据时也恢复（整体替换）/ restore over a store that holds data (replaces it all)"),
-    by: str = typer.Option("cli", "--by", help="操作人，记入审计日志 / who, for the audit log"),
+    by: str = by_option("操作人，记入审计日志 / who, for the audit log（默认当前系统用户）"),
 ) -> None:
     """从备份恢复数据库，并核对审计日志链 / restore the store from a backup, then verify the audit chain."""
     from qunlian.core.errors import QunlianError
@@ -150,7 +152,7 @@ def restore_cmd(
     from qunlian.platform.i18n import echo
 
     try:
-        result = restore(make_engine(), path, force=force, actor=by)
+        result = restore(make_engine(), path, force=force, actor=cli_actor(by))
     except QunlianError as exc:
         _fail(exc)
     echo(Message("已从 %(path)s 恢复：%(tables)s 张表，%(rows)s 行", path=str(result.path), tables=len(result.rows),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from qunlian.platform.options import cli_actor
+
 from qunlian.core.messages import N_
 from qunlian.platform.numbers import NumberField, number_option
 
@@ -49,7 +51,7 @@ def register(app: typer.Typer) -> None:
                 from qunlian.platform.i18n import Message, echo
 
                 echo(Message("库中已有 %(n)s 家企业，未重新生成演示县", n=format(n, ",")))
-                echo(demo_logins(engine, actor="cli", counties=(PINGHU.region, XIUSHUI.region) if city else ()))
+                echo(demo_logins(engine, actor=cli_actor(), counties=(PINGHU.region, XIUSHUI.region) if city else ()))
                 return
         with Progress(
             TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
@@ -60,7 +62,7 @@ def register(app: typer.Typer) -> None:
             def progress(stage: str, done: int, total: int) -> None:
                 bar.update(task, description=stage, completed=done, total=total)
 
-            text = build_demo_county(engine, seed=seed, scale=scale, progress=progress, actor="cli", city=city)
+            text = build_demo_county(engine, seed=seed, scale=scale, progress=progress, actor=cli_actor(), city=city)
         typer.echo(describe())
         from qunlian.platform.i18n import echo
 

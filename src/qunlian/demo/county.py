@@ -48,22 +48,28 @@ def _build_county(
     engine: Engine, county: DemoCounty, seed: int, scale: float, progress: Progress | None, actor: str
 ) -> list[str]:
     from qunlian.per_mu.service import evaluate_store, update_ledger
-    from qunlian.targets.service import load_demo_actuals, load_seed_actuals
+    from qunlian.targets.service import load_demo_actuals, load_demo_progress, load_seed_actuals
 
     lines: list[str] = [load_demo(engine, seed=seed, scale=scale, progress=progress, actor=actor, county=county)]
     step = _stepper(progress, "规划实际值 plan actuals", len(county.actual_plans) + 1)
     with transaction(engine) as s:
         seeded = load_seed_actuals(s, actor=actor)
         step()
-        derived = {}
+        derived, ledgers = {}, {}
         for code in county.actual_plans:
             derived[code] = load_demo_actuals(s, code, actor=actor)
+            ledgers[code] = load_demo_progress(s, code, seed=seed, actor=actor)
             step()
     if county.actual_plans:
         lines.append(Message(
             "规划实际值：种子文件 %(seeded)s 条；演示县推算/虚构 %(derived)s",
             seeded=seeded["added"] + seeded["revised"] + seeded["unchanged"],
             derived="，".join(f"{code} {_count(res)} 条" for code, res in derived.items()),
+        ))
+        lines.append(Message(
+            "任务台账（演示进展，虚构）：%(ledgers)s",
+            ledgers="，".join(f"{code} {n['reported']} 项报送进展、{n['closed']} 项销号" for code, n in ledgers.items()
+                             if n["reported"]) or "—",
         ))
 
     step = _stepper(progress, "亩均评价 per-mu evaluation", len(DEMO_MUNI_YEARS))
@@ -83,13 +89,18 @@ def _build_county(
 
 
 def demo_logins(engine: Engine, actor: str = "demo", counties: tuple[str, ...] | list[str] = ()) -> str:
-    """(Re)create one demo login per role with fresh random passwords, and list them; with counties
-    (the city demo), also an analyst and a town login per county."""
-    from qunlian.accounts.service import create_demo_users, format_logins
+    """One demo login per role (with counties, the city demo: also an analyst and a town login per
+    county), and the list of them. The passwords are kept in the data directory's demo-logins file:
+    a restart or a regenerated demo county prints the same logins; a login missing from the file gets
+    a random password."""
+    from qunlian.accounts.service import DEMO_LOGINS_FILE, create_demo_users, format_logins, read_demo_logins, write_demo_logins
+    from qunlian.platform.config import load_settings
 
+    path = load_settings().data_dir / DEMO_LOGINS_FILE
     with transaction(engine) as s:
-        logins = create_demo_users(s, actor=actor, counties=counties)
-    return Message("演示账号（每次生成新密码）：\n%(logins)s", logins=format_logins(logins))
+        logins = create_demo_users(s, actor=actor, counties=counties, keep=read_demo_logins(path))
+    write_demo_logins(path, logins)
+    return Message("演示账号（保存在 %(path)s，重新启动后不变）：\n%(logins)s", path=str(path), logins=format_logins(logins))
 
 
 _LINE = "\n"  # not a msgid: the lines of a summary

@@ -20,7 +20,7 @@ from qunlian.chains.service import chain_enterprise_ids
 from qunlian.enterprises.models import Enterprise, EnterpriseYear
 from qunlian.enterprises.service import enterprise_filter
 from qunlian.per_mu.models import MuniResult, MuniRun
-from qunlian.per_mu.service import final_of, latest_adjustments
+from qunlian.per_mu.service import final_of, latest_adjustments, method_title
 from qunlian.regions.models import LEVEL_NAMES, Region, Town
 from qunlian.regions.service import ancestors, descendants, root_region
 from qunlian.targets.service import concept_of
@@ -111,12 +111,12 @@ def _class_mix(session: Session, user: Any, region_id: int, year: int | None) ->
         if final:
             counts[final] += 1
     total = sum(counts.values())
-    return {"run_id": run.id, "method": run.method_id, "year": run.year, "evaluated": total,
+    return {"run_id": run.id, "method": method_title(run), "year": run.year, "evaluated": total,
             "grades": dict(sorted(counts.items())),
             "shares": {g: n / total for g, n in sorted(counts.items())} if total else {}}
 
 
-def _chain_output(session: Session, user: Any, region_id: int, year: int | None) -> float | None:
+def chain_output(session: Session, user: Any, region_id: int, year: int | None) -> float | None:
     """规上 output (亿元) of the visible firms linked to any chain node of the county's own systems."""
     if year is None:
         return None
@@ -133,7 +133,7 @@ def _chain_output(session: Session, user: Any, region_id: int, year: int | None)
     return _yi(total) if total is not None else 0.0
 
 
-def _chain_target(session: Session, region_id: int, year: int | None) -> dict[str, Any] | None:
+def chain_target(session: Session, region_id: int, year: int | None) -> dict[str, Any] | None:
     """The county's plan target for its clusters' 规上 output in the year (concept cluster-output)."""
     if year is None:
         return None
@@ -163,8 +163,8 @@ def compare_counties(session: Session, user: Any, year: int | None = None) -> di
     rows = []
     for r in _units(session, top):
         f = figures.get(r.id, {})
-        chain_out = _chain_output(session, user, r.id, year)
-        target = _chain_target(session, r.id, year)
+        chain_out = chain_output(session, user, r.id, year)
+        target = chain_target(session, r.id, year)
         rows.append({
             "code": r.code, "name": r.name, "level": r.level, "level_name": LEVEL_NAMES.get(r.level, r.level),
             "parent": _parent_name(session, r), "division_code": r.division_code,
@@ -275,7 +275,7 @@ def county_detail(session: Session, user: Any, region: Region) -> dict[str, Any]
         f = _firm_figures(session, user, y).get(region.id, {})
         path.append({"year": y, "above": f.get("above", 0), "output_yi": f.get("output_yi"), "va_yi": f.get("va_yi"),
                      "tax_per_mu": f.get("tax_per_mu"), "va_per_mu": f.get("va_per_mu"),
-                     "chain_output_yi": _chain_output(session, user, region.id, y)})
+                     "chain_output_yi": chain_output(session, user, region.id, y)})
     year = years[-1] if years else None
     towns = []
     q = (select(Enterprise.town_id, func.count()).where(enterprise_filter(user), Enterprise.region_id == region.id)

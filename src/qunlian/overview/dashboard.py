@@ -18,6 +18,7 @@ from qunlian.platform.cache import StoreCache, scope_key
 from qunlian.targets.service import list_tasks, plan_status, status_summary
 from qunlian.per_mu.service import class_mix_in_scope
 from qunlian.targets.service import TargetsError, chain_strength, latest_period
+from qunlian.targets.service import plan_towns
 from qunlian.accounts.models import AccessGrant
 from qunlian.chains.models import ChainNode, EnterpriseChainNode
 from qunlian.enterprises.models import Enterprise, EnterpriseYear
@@ -25,7 +26,7 @@ from qunlian.platform.models import ImportBatch
 from qunlian.regions.models import Region, Town
 from qunlian.targets.models import Actual, Indicator, Plan, PlanTask, Target, TaskProgress
 from qunlian.per_mu.models import MuniAdjustment, MuniRun
-from qunlian.overview import compare
+from qunlian.overview import cockpit, compare
 from qunlian.overview.service import overview
 
 # Every table a tile reads, directly or through the caller's scope (chain subtrees, grants).
@@ -57,15 +58,30 @@ def home_figures(session: Session, user: Any, key_plans: tuple[tuple[str, str], 
     key = ("home", scope_key(user), key_plans, targets, muni, firms)  # the cache adds today's date
 
     def compute() -> dict[str, Any]:
+        town = _own_town(session, user)
+        path = cockpit.trend(session, user) if firms else []
+        year = path[-1]["year"] if path else None
         return {
             "data": overview(session, user),
-            "key": key_indicators(session, key_plans) if targets else None,
+            # a town user's key indicators are its own (the plans' town decomposition, 003 附件3)
+            "key": key_indicators(session, key_plans, town=town) if targets else None,
+            "town": town,
             "overdue": overdue_tasks(session, user, key_plans) if targets else None,
             "mix": class_mix_in_scope(session, user) if muni else None,
             "chains": chain_strength(session, user) if firms else None,
+            "trend": path,
+            "towns": cockpit.towns(session, user, year) if firms and town is None else [],
+            "clusters": cockpit.clusters(session, user, year) if firms and user.city_wide else None,
         }
 
     return _HOME.get(session, key, compute)
+
+
+def _own_town(session: Session, user: Any) -> str | None:
+    if user.role != "town" or user.town_id is None:
+        return None
+    t = session.get(Town, user.town_id)
+    return t.name if t is not None else None
 
 
 def regions_figures(session: Session, user: Any, year: int | None) -> dict[str, Any]:
@@ -80,16 +96,24 @@ def region_figures(session: Session, user: Any, region: Region) -> dict[str, Any
                         lambda: compare.county_detail(session, user, region))
 
 
-def key_indicators(session: Session, key_plans: tuple[tuple[str, str], ...]) -> list[dict[str, Any]]:
-    """Per (plan, table): the statuses at the latest period with actuals; plans not loaded are left out."""
+def key_indicators(session: Session, key_plans: tuple[tuple[str, str], ...], town: str | None = None) -> list[dict[str, Any]]:
+    """Per (plan, table): the statuses at the latest period with actuals; plans not loaded are left out.
+    ``town``: that town's decomposed targets instead, of the plans decomposed to it (the others left out)."""
     out = []
     for code, table in key_plans:
         try:
             period = latest_period(session, code)
-            rows = [r for r in plan_status(session, code, as_of=period) if r["table"] == table] if period else []
+            plan = session.scalar(select(Plan).where(Plan.code == code))
+            if town is not None:
+                if plan is None or town not in {t.name for t in plan_towns(session, plan)}:
+                    continue
+                rows = plan_status(session, code, as_of=period, town=town) if period else []
+            else:
+                rows = [r for r in plan_status(session, code, as_of=period) if r["table"] == table] if period else []
         except TargetsError:  # plan not loaded
             continue
-        out.append({"plan": code, "table": table, "period": period, "rows": rows, "summary": status_summary(rows)})
+        out.append({"plan": code, "title": plan.title if plan else code, "table": table if town is None else None,
+                    "period": period, "rows": rows, "summary": status_summary(rows), "town": town})
     return out
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from sqlalchemy.orm import Session
 
 from qunlian.accounts.service import describe_scope
-from qunlian.overview import compare
+from qunlian.overview import cockpit, compare
 from qunlian.overview.dashboard import home_figures, region_figures, regions_figures
 from qunlian.accounts.models import User
 from qunlian.platform.permissions import Principal
@@ -25,11 +25,22 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/")
-def home(request: Request, db: Session = Depends(get_db), user: Principal = Depends(require_user)):
+def home(request: Request, by: str = Query("output_yi", max_length=20), db: Session = Depends(get_db),
+         user: Principal = Depends(require_user)):
     scope = describe_scope(db, db.get(User, user.id))
     figures = home_figures(db, user, key_plans(), targets=can(user, "targets.read"),
                            muni=can(user, "overview.per_mu_mix"), firms=can(user, "overview.firm_figures"))
-    ctx: dict[str, Any] = {**figures, "scope": scope, "lights": LIGHTS}
+    _ = i18n.translator(lang_of(request))
+    by = by if by in cockpit.TOWN_FIGURES else "output_yi"
+    mix, clusters = figures["mix"], figures["clusters"]
+    ctx: dict[str, Any] = {
+        **figures, "scope": scope, "lights": LIGHTS, "by": by, "town_figures": cockpit.TOWN_FIGURES,
+        "cards": cockpit.cards(figures["trend"]),
+        "towns": cockpit.town_buckets(figures["towns"], by),
+        "key_summary": cockpit.light_summary(figures["key"] or []),
+        "charts": {"mix": cockpit.mix_pie(mix["grades"], _) if mix and mix.get("grades") else None,
+                   "clusters": cockpit.cluster_bar(clusters, _) if clusters else None},
+    }
     return render(request, "overview/home.html", ctx)
 
 

@@ -8,7 +8,7 @@ import typer
 
 from qunlian.per_mu.fields import MARGIN, POINTS, figure
 from qunlian.platform.numbers import id_option, number_option, parse_number, year_option
-from qunlian.platform.options import region_option
+from qunlian.platform.options import region_option, by_option, cli_actor
 
 muni = typer.Typer(help="亩均论英雄评价 / per-mu efficiency evaluation", no_args_is_help=True)
 
@@ -72,7 +72,7 @@ def evaluate_cmd(
     year: int = year_option(None, "--year", "-y", help="数据年度（独立模式下默认取输入中最大的年度）"),
     input: Path = typer.Option(None, "--input", "-i", help="独立模式：csv / xlsx / parquet 企业年度数据"),
     output: Path = typer.Option(None, "--output", "-o", help="独立模式：结果文件 csv / xlsx / parquet"),
-    by: str = typer.Option("cli", "--by", help="操作人"),
+    by: str = by_option("操作人（默认当前系统用户）"),
     note: str = typer.Option("", "--note", help="备注"),
     region: str | None = region_option(),
 ) -> None:
@@ -89,7 +89,7 @@ def evaluate_cmd(
             raise typer.BadParameter("库模式需要 --year")
         from qunlian.per_mu.runs import evaluate_store
 
-        run = evaluate_store(_engine(), method, year, actor=by, note=note, region=region)
+        run = evaluate_store(_engine(), method, year, actor=cli_actor(by), note=note, region=region)
         typer.echo(f"评价 #{run.id}: {run.method_id} v{run.method_version}，{run.year} 年，企业 {run.firms} 家，"
                    f"参评 {run.evaluated} 家；数据指纹 {run.data_sha256[:12]}")
     except QunlianError as exc:
@@ -216,7 +216,7 @@ def warnings_cmd(
     run: int = id_option(..., "--run"),
     margin: float = number_option(None, "--margin", field=MARGIN, help="距分数线的分差（默认取方法设定）"),
     ledger: bool = typer.Option(False, "--ledger", help="把 D 类与高耗低效企业列入整治台账"),
-    by: str = typer.Option("cli", "--by"),
+    by: str = by_option(),
     region: str | None = region_option(),
 ) -> None:
     """预警：等级下降、临界企业、列入整治。"""
@@ -230,7 +230,7 @@ def warnings_cmd(
             for w in run_warnings(s, run, margin):
                 typer.echo(f"[{w.kind}] {w.uscc} {w.name or ''} {w.town or ''}: {w.detail}")
             if ledger:
-                typer.echo(f"整治台账新增 {update_ledger(s, run, by)} 家")
+                typer.echo(f"整治台账新增 {update_ledger(s, run, cli_actor(by))} 家")
     except QunlianError as exc:
         _fail(exc)
 

@@ -80,6 +80,11 @@ def scoped_ledger(session: Session, user: Principal, year: int, region_id: int |
     return None
 
 
+def method_title(run: MuniRun) -> str:
+    """The name of the method a run used (its snapshot's title), for people; the id for machines."""
+    return (run.method_snapshot or {}).get("title") or run.method_id
+
+
 def firm_history(session: Session, uscc: str) -> list[dict[str, Any]]:
     """One firm's results in every run, oldest first, initial and final (调档后) side by side. The
     caller has checked that the user may see the firm."""
@@ -90,7 +95,8 @@ def firm_history(session: Session, uscc: str) -> list[dict[str, Any]]:
     ):
         a = latest_adjustments(session, run.id).get(uscc)
         final_score, final_grade = final_of(res, a)
-        out.append({"run_id": run.id, "year": run.year, "method_id": run.method_id, "part": res.part,
+        out.append({"run_id": run.id, "year": run.year, "method_id": run.method_id,
+                    "method_title": method_title(run), "part": res.part,
                     "initial_score": res.total_score, "initial_grade": res.grade,
                     "final_score": final_score, "final_grade": final_grade,
                     "rank": res.rank, "group_size": res.group_size, "excluded_reason": res.excluded_reason,
@@ -109,8 +115,10 @@ def class_mix_in_scope(session: Session, user: Any) -> dict[str, Any] | None:
     visible = select(Enterprise.id).where(enterprise_filter(user))
     counts: dict[str, int] = defaultdict(int)
     for run in runs:
-        rows = session.scalars(
-            select(MuniResult).where(MuniResult.run_id == run.id, MuniResult.enterprise_id.in_(visible))
+        # the three columns final_of reads, not whole results (their JSON columns cost most of the time)
+        rows = session.execute(
+            select(MuniResult.uscc, MuniResult.total_score, MuniResult.grade)
+            .where(MuniResult.run_id == run.id, MuniResult.enterprise_id.in_(visible))
         ).all()
         adjusted = latest_adjustments(session, run.id)
         for res in rows:
@@ -118,7 +126,7 @@ def class_mix_in_scope(session: Session, user: Any) -> dict[str, Any] | None:
             if final:
                 counts[final] += 1
     newest = max(runs, key=lambda r: r.id)
-    return {"run_id": newest.id, "year": newest.year, "method": "、".join(sorted({r.method_id for r in runs})),
+    return {"run_id": newest.id, "year": newest.year, "method": "、".join(sorted({method_title(r) for r in runs})),
             "grades": dict(sorted(counts.items())), "evaluated": sum(counts.values())}
 
 

@@ -32,9 +32,10 @@ from qunlian.platform.numbers import MAX_ID, NumberInvalid, parse_id, parse_numb
 from qunlian.per_mu.outputs import aggregates, measures
 from qunlian.per_mu.runs import (
     adjust,
+    get_run,
+    result_row,
     list_runs,
     run_visible,
-    load_evaluation,
     run_method,
 )
 from qunlian.per_mu.simulate import LEVERS, levers, simulate
@@ -349,18 +350,18 @@ def profile_block(db: Session, request: Request, uscc: str) -> dict[str, Any] | 
     latest = max(history, key=lambda h: (h["year"], h["run_id"]))
     _ = i18n.translator(lang_of(request))
     block: dict[str, Any] = {"uscc": uscc, "history": history, "latest": latest, "explain": [], "reasons": [], "simulator": None}
-    try:
-        ev = load_evaluation(db, latest["run_id"])
-        row = ev.row(uscc)
+    try:  # the firm's own stored result, not the whole run
+        method = run_method(get_run(db, latest["run_id"]))
+        row = result_row(db, latest["run_id"], uscc)
     except EvaluationError:
         return block
-    block["method"] = ev.method
+    block["method"] = method
     block["row"] = row
-    block["part_name"] = ev.method.part(row["part"]).name if row.get("part") else None
-    block["explain"] = views.explain(row, ev.method)
+    block["part_name"] = method.part(row["part"]).name if row.get("part") else None
+    block["explain"] = views.explain(row, method)
     block["reasons"] = views.reasons(row)
     if row.get("part") and not row.get("excluded_reason") and not row.get("tenant_note"):
-        block["simulator"] = _sim_fields(row, ev.method)
+        block["simulator"] = _sim_fields(row, method)
     chart_rows = [h for h in history if h["final_score"] is not None]
     block["chart"] = {
         "tooltip": {"trigger": "axis"},

@@ -1,6 +1,8 @@
 """Where qunlian keeps its data and which database it talks to.
 
-QUNLIAN_DATA_DIR      data directory (default: the platform's user data dir, e.g. ~/.local/share/qunlian)
+QUNLIAN_DATA_DIR      data directory (default: ``var/`` of the checkout when qunlian runs from a clone, as
+                      ``scripts/start.sh`` does, so the CLI finds the store start.sh made; otherwise
+                      the platform's user data dir, e.g. ~/.local/share/qunlian)
 QUNLIAN_DATABASE_URL  SQLAlchemy URL (default: sqlite file qunlian.sqlite in the data directory)
 QUNLIAN_EVIDENCE_MAX_MB  largest evidence file (佐证材料) a task accepts, in MB (default 20)
 """
@@ -28,8 +30,20 @@ class Settings:
         return self.database_url.startswith("sqlite")
 
 
+#: the clone this code runs from (src/qunlian/platform/config.py → the repository), if it is one
+_CHECKOUT = Path(__file__).resolve().parents[3]
+
+
+def default_data_dir() -> Path:
+    """``var/`` of the clone for an installation from a clone (``scripts/start.sh`` keeps its store
+    there), else the user's data directory."""
+    if (_CHECKOUT / "pyproject.toml").is_file() and (_CHECKOUT / "scripts" / "start.sh").is_file():
+        return _CHECKOUT / "var"
+    return Path(user_data_dir("qunlian", appauthor=False))
+
+
 def load_settings() -> Settings:
-    data_dir = Path(os.environ.get("QUNLIAN_DATA_DIR") or user_data_dir("qunlian", appauthor=False))
+    data_dir = Path(os.environ.get("QUNLIAN_DATA_DIR") or default_data_dir())
     url = os.environ.get("QUNLIAN_DATABASE_URL") or f"sqlite:///{data_dir / 'qunlian.sqlite'}"
     return Settings(data_dir=data_dir, database_url=url, evidence_max_bytes=_megabytes(
         "QUNLIAN_EVIDENCE_MAX_MB", DEFAULT_EVIDENCE_MAX_MB))

@@ -18,11 +18,23 @@ from qunlian.platform.config import Settings, load_settings
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+def _sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for memory or another database)."""
+    if not url.startswith("sqlite:///"):
+        return None
+    path = url.removeprefix("sqlite:///").split("?")[0]
+    return Path(path) if path and path != ":memory:" else None
+
+
 def make_engine(url: str | None = None) -> Engine:
     url = url or load_settings().database_url
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, future=True)
+    if (file := _sqlite_file(url)) is not None:
+
+        @event.listens_for(engine, "do_connect")
+        def _make_folder(*_args: Any) -> None:  # on first use, not before: a command that only checks leaves nothing
+            file.parent.mkdir(parents=True, exist_ok=True)
+
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "connect")
@@ -51,6 +63,11 @@ def migrate(engine: Engine) -> None:
 
 
 def is_initialised(engine: Engine) -> bool:
+    """Whether the store has been created (``qunlian init``). A SQLite file that does not exist is not
+    created by asking."""
+    file = _sqlite_file(engine.url.render_as_string(hide_password=False))
+    if file is not None and not file.exists():
+        return False
     return inspect(engine).has_table("alembic_version")
 
 

@@ -56,6 +56,8 @@ class Principal:
     region_ids: frozenset[int] | None = None
     # the password was set by an administrator: pages send the user to change it first, the API refuses
     must_change_password: bool = False
+    # where the user works, by name (市科技局, 当湖街道, 新能源汽车, the firm's name): the page header says it
+    scope_name: str = ""
 
     @property
     def city_wide(self) -> bool:

@@ -7,6 +7,8 @@ import json
 
 import typer
 
+from qunlian.platform.options import cli_actor
+
 regions_app = typer.Typer(help="地区层级（省、市、县、镇街道、开发区）/ the region hierarchy", no_args_is_help=True)
 
 
@@ -141,7 +143,7 @@ def add_person_cmd(
         with transaction(engine) as s:
             person = add_person(s, region or root_code(s), name, title=title, department=department, phone=phone)
             dept = person.department.name if person.department else None
-            audit(s, "cli", "regions.add_person", entity="people", entity_id=person.id, name=person.name,
+            audit(s, cli_actor(), "regions.add_person", entity="people", entity_id=person.id, name=person.name,
                   region=person.region.code, department=dept)
             pid, where = person.id, person.region.name
     except RegionDataError as exc:

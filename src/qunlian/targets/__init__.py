@@ -14,7 +14,7 @@ CAPABILITY = Capability(
     models="qunlian.targets.models",
     routers=("qunlian.targets.web:router", "qunlian.targets.evidence_web:router", "qunlian.targets.exports_web:router"),
     cli=("qunlian.targets.plans.cli:register", "qunlian.targets.cli:register"),
-    nav=(NavEntry("/targets", "规划目标", "targets.read", order=40),),
+    nav=(NavEntry("/targets", "规划目标", "targets.read", order=40), NavEntry("/tasks", "任务台账", "targets.read", order=45)),
     docs="targets.md",
     reference_data="qunlian.targets.plans.loader:load_reference_data",
 )

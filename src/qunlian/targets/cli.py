@@ -11,6 +11,8 @@ from typing import Any
 
 import typer
 
+from qunlian.platform.options import by_option, cli_actor
+
 from qunlian.platform.numbers import NumberField, id_option, number_option, year_option
 from sqlalchemy.orm import Session
 
@@ -231,14 +233,14 @@ def actual_add(
     town: str = typer.Option(None, "--town"),
     cumulative: bool = typer.Option(False, "--cumulative/--point", help="年内累计值 / 当期值"),
     source: str = typer.Option(..., "--source", help="数据来源，如 市统计局 2023 年 3 月月报"),
-    by: str = typer.Option("cli", "--by", help="录入人"),
+    by: str = by_option("录入人（默认当前系统用户）"),
     estimate: bool = typer.Option(False, "--estimate", help="估计值"),
 ) -> None:
     """录入或更正一个实际值（更正保留旧值） / enter or correct one actual (old value kept)."""
     from qunlian.targets.actuals import add_actual
 
     with _session(write=True) as s:
-        a = add_actual(s, plan, indicator, period, value, entered_by=by, unit=unit, town=town,
+        a = add_actual(s, plan, indicator, period, value, entered_by=cli_actor(by), unit=unit, town=town,
                        cumulative=cumulative, source=source, is_estimate=estimate)
         echo(Message("已记录：%(period)s = %(value)s（第 %(revision)s 版，编号 %(id)s）", period=a.period,
                      value=_num(a.value), revision=a.revision, id=a.id))
@@ -249,14 +251,14 @@ def actual_import(
     plan: str = typer.Option(..., "--plan"),
     path: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV 或 XLSX：指标,期间,数值,单位,镇街道,累计,来源"),
     source: str = typer.Option("", "--source", help="文件中未写来源的行所用来源"),
-    by: str = typer.Option("cli", "--by"),
+    by: str = by_option(),
     estimate: bool = typer.Option(False, "--estimate"),
 ) -> None:
     """从文件导入实际值（全部通过校验才写入） / import actuals from a file, all or nothing."""
     from qunlian.targets.actuals import import_actuals
 
     with _session(write=True) as s:
-        res = import_actuals(s, plan, path, entered_by=by, source=source, is_estimate=estimate)
+        res = import_actuals(s, plan, path, entered_by=cli_actor(by), source=source, is_estimate=estimate)
     typer.echo(f"新增 added {res['added']}，更正 revised {res['revised']}，未变 unchanged {res['unchanged']}")
 
 
@@ -329,12 +331,12 @@ def task_list(plan: str = typer.Option(..., "--plan"), as_of: str = typer.Option
 def task_progress(plan: str = typer.Option(..., "--plan"), seq: int = id_option(..., "--task"),
                   period: str = typer.Option(..., "--period"), note: str = typer.Option(..., "--note"),
                   evidence: list[str] = typer.Option(None, "--evidence", help="佐证材料（文件名或链接，可多次）"),
-                  by: str = typer.Option("cli", "--by")) -> None:
+                  by: str = by_option()) -> None:
     """报送季度进展 / record a progress note with evidence."""
     from qunlian.targets.ledger import add_progress
 
     with _session(write=True) as s:
-        r = add_progress(s, plan, seq, period, note, entered_by=by, evidence=evidence or [])
+        r = add_progress(s, plan, seq, period, note, entered_by=cli_actor(by), evidence=evidence or [])
     typer.echo(f"任务 {r['seq']}：{r['status']}，进展 {len(r['progress'])} 条")
 
 
@@ -358,13 +360,13 @@ def evidence_add(plan: str = typer.Option(..., "--plan"), seq: int = id_option(.
                  path: Path = typer.Argument(..., exists=True, dir_okay=False, help="PDF、OFD、图片、Office 文档或纯文本"),
                  description: str = typer.Option("", "--description", help="说明（300 字以内）"),
                  progress: int = id_option(None, "--progress", help="关联的进展记录编号（可选）"),
-                 by: str = typer.Option("cli", "--by", help="上传人")) -> None:
+                 by: str = by_option("上传人（默认当前系统用户）")) -> None:
     """上传一个佐证材料到任务（存入数据库） / attach an evidence file to a task."""
     from qunlian.targets.evidence import add_evidence, check_size
 
     with _session(write=True) as s:
         check_size(path.name, path.stat().st_size)  # before reading: never load an oversized file
-        r = add_evidence(s, plan, seq, path.name, path.read_bytes(), by=by, description=description,
+        r = add_evidence(s, plan, seq, path.name, path.read_bytes(), by=cli_actor(by), description=description,
                          progress_id=progress)
         echo(Message("已保存：%(file)s（编号 %(id)s，%(size)s，%(type)s，SHA-256 %(sha)s）", file=r["filename"],
                      id=r["id"], size=r["size_text"], type=r["content_type"], sha=r["sha256"]))

@@ -32,6 +32,13 @@ LIGHT_ORDER = {"green": 0, "amber": 1, "red": 2}
 LIGHT_ZH = {"green": N_("绿灯"), "amber": N_("黄灯"), "red": N_("红灯"), "grey": N_("无法评价")}
 PROJECTION_METHODS = {"linear": N_("线性趋势"), "compound": N_("复合增长"), "annualised": N_("年内进度")}
 
+#: the sentence that says which check set the light (``why``): the end target, or this period
+DECIDERS = {
+    "projection": N_("%(light)s看的是 %(year)s 年目标：%(said)s"),
+    "schedule": N_("%(light)s看的是时间进度：%(said)s"),
+    "completion": N_("%(light)s看的是本期参照值：%(said)s"),
+}
+
 
 @dataclass(frozen=True)
 class TargetPoint:
@@ -318,6 +325,16 @@ def evaluate(series: Series, as_of: Period | None, rules: StatusRules) -> dict[s
     out["checks"] = checks
     if checks:
         out["status"] = max((c["light"] for c in checks.values()), key=LIGHT_ORDER.__getitem__)
+        # which rule set the light, in one sentence beside it: the path to the milestone when that is
+        # what decided (a 100 % year can still be red for 2027), else this period's progress
+        decider = next(name for name in ("projection", "schedule", "completion")
+                       if name in checks and checks[name]["light"] == out["status"])
+        said = {"projection": proj_msg, "schedule": sched_msg,
+                "completion": Message("本期完成 %(ratio)s", ratio=pct(comp)) if comp is not None else None}[decider]
+        out["decided_by"] = decider
+        if said is not None:
+            out["why"] = Message(DECIDERS[decider], year=M, light=Message(LIGHT_ZH[out["status"]]), said=said) \
+                if decider == "projection" else Message(DECIDERS[decider], light=Message(LIGHT_ZH[out["status"]]), said=said)
     observed = {"period": str(p), "value": fmt(obs.value), "unit": series.unit}
     head = Message("%(period)s 累计 %(value)s%(unit)s", **observed) if obs.cumulative and p.kind != "year" \
         else Message("%(period)s 实际 %(value)s%(unit)s", **observed)

@@ -150,7 +150,8 @@ def plan_page(
     return render(request, "targets/targets_plan.html", {
         "plan": plan, "rows": fig["rows"], "summary": fig["summary"], "as_of": fig["as_of"],
         "periods": fig["periods"], "town": town_name, "towns": towns, "lights": LIGHTS,
-        "can_enter": may_enter_some_actual(user),
+        # the link shows only where the page it opens lets the user enter something (no 403 behind it)
+        "can_enter": may_enter_some_actual(user) and bool(_entry_indicators(db, user, plan)),
         "decomposed": bool(fig["towns"]),
         "notes": notes_for(plan.code), "note_index": notes_by_item(plan.code),
     })
@@ -341,6 +342,7 @@ def actual_submit(
 
 
 def _tasks_plan(db: Session, plan: str | None) -> Plan:
+    """The plan asked for, else the first plan with a task ledger (404 when there is none)."""
     if plan:
         return plan_or_404(db, plan)
     p = db.scalar(select(Plan).join(PlanTask, PlanTask.plan_id == Plan.id).order_by(Plan.id).limit(1))
@@ -363,6 +365,8 @@ def tasks_page(
     db: Session = Depends(get_db),
     user: Principal = Depends(targets_user),
 ):
+    if plan is None and db.scalar(select(PlanTask.id).limit(1)) is None:  # in the navigation: never a 404
+        return render(request, "targets/tasks_empty.html")
     p = _tasks_plan(db, plan)
     period = _as_of(as_of)
     # the ledger at the period, kept until a task, its progress or evidence changes (each write audited)

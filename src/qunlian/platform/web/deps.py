@@ -209,6 +209,18 @@ def _num(context: Any, value: Any, digits: int = 2) -> str:
         return str(value)
 
 
+#: units that count things: a whole number of them reads "34 家", not "34.00 家"
+COUNT_UNITS = frozenset({"家", "个", "项", "人", "件", "次", "座", "户", "名", "条", "家次", "个次", "张", "台", "套"})
+
+
+@pass_context
+def _figure(context: Any, value: Any, unit: str | None = "", digits: int = 2) -> str:
+    """A figure in its unit: a whole count without decimals (34 家), anything else with ``digits``."""
+    if unit in COUNT_UNITS and isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer():
+        return _num(context, int(value))
+    return _num(context, value, digits)
+
+
 @pass_context
 def _localized(context: Any, item: Any, field: str = "text", lang: str | None = None) -> Any:
     """A data item's text in the reader's language: ``item[field + "_" + lang]``, else the Chinese
@@ -254,6 +266,7 @@ def _plain(value: Any) -> str:
 
 
 templates.env.filters["num"] = _num
+templates.env.filters["figure"] = _figure
 templates.env.filters["localized"] = _localized
 templates.env.filters["plain"] = _plain
 templates.env.filters["percent"] = _percent

@@ -27,3 +27,13 @@
     if (el && el.hasAttribute && el.hasAttribute("data-autosubmit") && el.form) el.form.submit();
   });
 })();
+
+/* A form with [data-confirm] (销号 …) asks before it is sent; the server checks everything again. */
+(function () {
+  "use strict";
+  document.addEventListener("submit", function (evt) {
+    var form = evt.target;
+    var question = form && form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) evt.preventDefault();
+  }, true);
+})();
