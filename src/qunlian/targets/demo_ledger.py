@@ -45,9 +45,10 @@ def load_demo_progress(session: Session, plan_code: str, seed: int = 2024, actor
     tasks = list(session.scalars(select(PlanTask).where(PlanTask.plan_id == plan.id).order_by(PlanTask.seq)))
     reported = set(session.scalars(select(TaskProgress.task_id).where(TaskProgress.task_id.in_([t.id for t in tasks]))))
     quarters = [q for q in _quarters(plan.start_year, today or dt.date.today()) if int(q[:4]) <= plan.end_year]
-    rnd = random.Random(f"{seed}:{plan_code}")
     counts = {"reported": 0, "closed": 0, "notes": 0}
     for task in tasks:
+        # each task its own draw: a task's fate does not depend on the others (running again adds nothing)
+        rnd = random.Random(f"{seed}:{plan_code}:{task.seq}")
         roll = rnd.random()
         if task.id in reported or task.status == "closed" or roll >= CLOSED_SHARE + REPORTING_SHARE or not quarters:
             continue
