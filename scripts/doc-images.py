@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -71,17 +72,24 @@ def main() -> None:
                 page.fill("input[name=username]", users[role][0])
                 page.fill("input[name=password]", users[role][1])
                 page.click("button[type=submit]")
-                page.wait_for_url(f"{base}/")
+                page.wait_for_url(lambda url: "/login" not in url)  # the 驾驶舱, or the firm's own page
                 return page
 
             def shot(page, name: str, path: str, wait: str | None = None, full: bool = True) -> None:
                 page.goto(base + path)
                 if wait:
                     page.wait_for_selector(wait)
-                page.wait_for_timeout(400)  # charts finish their entry animation
+                page.wait_for_timeout(1500)  # charts finish their entry animation (1 s in ECharts)
                 page.screenshot(path=str(out / f"{name}.png"), full_page=full)
                 print(f"{name}.png  ← {path}")
 
+            for role in ("analyst", "department", "town", "chain", "enterprise"):  # each role's first page
+                first = visit(role)
+                first.wait_for_selector("[data-chart] canvas")
+                first.wait_for_timeout(1500)
+                first.screenshot(path=str(out / f"first-{role}.png"), full_page=False)
+                print(f"first-{role}.png  ← {first.url.removeprefix(base)}")
+                first.context.close()
             admin = visit("admin")
             shot(admin, "home-admin", "/")
             shot(admin, "demo-home", "/", full=False)
@@ -109,7 +117,10 @@ def main() -> None:
             firm.evaluate("window.scrollTo(0, 0)")
             firm.screenshot(path=str(out / "demo-enterprise.png"), full_page=True)
             print(f"muni-simulator.png, demo-enterprise.png  ← {own}")
-            import_images(admin, base, out, env)
+            if shutil.which("soffice"):  # the spreadsheets are printed by LibreOffice
+                import_images(admin, base, out, env)
+            else:
+                print("LibreOffice (soffice) not found: the import pictures are left as they are")
             browser.close()
     finally:
         server.terminate()

@@ -87,7 +87,8 @@ class Visit:
         page.fill("input[name=username]", username)
         page.fill("input[name=password]", password)
         page.click("button[type=submit]")
-        page.wait_for_url(self.base + "/")
+        page.wait_for_url(lambda url: "/login" not in url)  # the 驾驶舱, or a firm's own page
+        page.wait_for_load_state()
 
     def shot(self, label: str) -> Path:
         SHOTS.mkdir(parents=True, exist_ok=True)

@@ -231,3 +231,26 @@ def test_copy_main_screenshots_to_docs():
     DOC_IMAGES.mkdir(parents=True, exist_ok=True)
     for name in MAIN_SHOTS:
         shutil.copyfile(SHOTS / f"{name}.png", DOC_IMAGES / f"{name}.png")
+
+
+# a heading that shows a code where a name belongs: a plan code, 4q8l, demo-pinghu …
+CODE_LIKE = re.compile(r"\b(?:[a-z0-9]+-){1,}[a-z0-9]+\b|\b4q8l\b|\b1212\b")
+
+
+@pytest.mark.parametrize("role", ["admin", "analyst", "department", "town", "chain", "enterprise"])
+def test_every_role_lands_on_a_useful_first_page(browser, live, demo, role):
+    """Issue #13: each demo role's first page has at least one chart drawn and no code-like heading;
+    the enterprise lands on its own page, the chain user sees its chain."""
+    v = Visit(browser, live, f"first-{role}")
+    v.login(demo.users[role])
+    page = v.go("/")
+    page.wait_for_selector("[data-chart] canvas", timeout=10_000)
+    assert page.locator("[data-chart] canvas").count() >= 1
+    headings = page.locator("h1, h2, h3").all_inner_texts()
+    assert headings and not [h for h in headings if CODE_LIKE.search(h)], headings
+    if role == "enterprise":
+        assert "/enterprises/" in page.url and page.get_by_test_id("muni-block").count() == 1
+    if role == "chain":
+        assert page.get_by_test_id("chain-home-link").count() == 1
+    v.shot("landing")
+    v.close()

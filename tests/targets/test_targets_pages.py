@@ -409,3 +409,15 @@ def test_api_status_and_reconcile_per_role(demo):
     spec = c.get("/api/openapi.json").json()
     assert "/api/targets/{plan_code}/status" in spec["paths"]
 
+
+
+def test_towns_page_opens_on_data(demo):
+    """The 镇街道分解 page opens on a target year whose towns have actuals for that year, shown side by
+    side (it opened on the 2023 targets against 2025 actuals, every cell "—")."""
+    html = client_for(demo, "analyst1").get(f"/targets/{CLUSTERS}/towns").text
+    period = re.search(r'name="period".*?<option value="([^"]+)" selected', html, re.S).group(1)
+    year = int(re.search(r'name="year".*?<option value="(\d+)" selected', html, re.S).group(1))
+    assert str(year) == period  # 003 附件3 gives town targets for 2023: the 2023 actuals beside them
+    rollup = html.split('data-testid="rollup"')[1].split("</table>")[0]
+    cells = re.findall(r'<td class="num" data-town="[^"]+">([^<]*)<', rollup)
+    assert cells and any(c.strip() not in ("", "—") for c in cells)

@@ -44,6 +44,8 @@ class EnterprisePage:
     page_size: int
     year: int | None
     years: list[int]
+    #: of ``total``, the firms with figures for ``year`` (the others: closed, moved, not yet reported)
+    with_year: int | None = None
 
     @property
     def pages(self) -> int:
@@ -155,8 +157,12 @@ def list_enterprises(
     if query.scale:
         count = count.join(EnterpriseYear, _year_join())
     total = session.scalar(count.where(*where), params) or 0
+    with_year = None
+    if query.year is not None:
+        with_year = total if query.scale else session.scalar(
+            select(func.count()).select_from(Enterprise).join(EnterpriseYear, _year_join()).where(*where), params) or 0
     if paginate and (page - 1) * page_size >= total:
-        return EnterprisePage([], total, page, page_size, query.year, years)
+        return EnterprisePage([], total, page, page_size, query.year, years, with_year)
     ey = EnterpriseYear
     col = _sort_column(query.sort)
     stmt = (
@@ -171,7 +177,7 @@ def list_enterprises(
     if paginate:
         stmt = stmt.limit(page_size).offset((page - 1) * page_size)
     items = [enterprise_row(r) for r in session.execute(stmt, params)]
-    return EnterprisePage(items, total, page, page_size, query.year, years)
+    return EnterprisePage(items, total, page, page_size, query.year, years, with_year)
 
 
 FIGURES = (

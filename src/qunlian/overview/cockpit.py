@@ -135,11 +135,20 @@ def sparkline(values: list[float | None]) -> dict[str, Any]:
 def mix_pie(grades: dict[str, int], _: Callable[[str], str] = str) -> dict[str, Any]:
     """The 亩均 class mix as a ring: one slice per class, A green to D red."""
     colours = {"A": "#2e7d32", "B": "#1565c0", "C": "#ef6c00", "D": "#c62828"}
-    return {"tooltip": {"trigger": "item", "formatter": "{b}: {c} ({d}%)"}, "legend": {"bottom": 0},
+    return {"animation": False, "tooltip": {"trigger": "item", "formatter": "{b}: {c} ({d}%)"}, "legend": {"bottom": 0},
             "series": [{"type": "pie", "radius": ["45%", "72%"], "avoidLabelOverlap": True,
                         "label": {"formatter": "{b}\n{c}"},
                         "data": [{"name": _("{g} 类").format(g=g), "value": n,
                                   "itemStyle": {"color": colours.get(g, "#78909c")}} for g, n in grades.items()]}]}
+
+
+def lights_ring(summary: dict[str, int], lights: dict[str, str], _: Callable[[str], str] = str) -> dict[str, Any]:
+    """The key indicators' lights as a ring (green, amber, red, cannot be judged)."""
+    colours = {"green": "#2f7d32", "amber": "#d39b00", "red": "#b3261e", "grey": "#9aa5b1"}
+    return {"animation": False, "tooltip": {"trigger": "item", "formatter": "{b}: {c}"}, "legend": {"show": False},
+            "series": [{"type": "pie", "radius": ["50%", "78%"], "label": {"formatter": "{b} {c}"},
+                        "data": [{"name": _(lights[k]), "value": summary.get(k, 0), "itemStyle": {"color": colours[k]}}
+                                 for k in ("green", "amber", "red", "grey") if summary.get(k)]}]}
 
 
 def cluster_bar(c: dict[str, Any], _: Callable[[str], str] = str) -> dict[str, Any]:
@@ -150,7 +159,7 @@ def cluster_bar(c: dict[str, Any], _: Callable[[str], str] = str) -> dict[str, A
     if target:
         series[0]["markLine"] = {"symbol": "none", "label": {"formatter": _("目标 %(v)s 亿元") % {"v": f"{target:,.0f}"}},
                                  "data": [{"xAxis": target}]}
-    return {"grid": {"left": 10, "right": 60, "top": 30, "bottom": 20, "containLabel": True},
+    return {"animation": False, "grid": {"left": 10, "right": 60, "top": 30, "bottom": 20, "containLabel": True},
             "xAxis": {"type": "value", "max": max(target or 0, c["output_yi"] or 0) * 1.1 or None, "name": _("亿元")},
             "yAxis": {"type": "category", "data": [_("四群八链")]}, "series": series, "tooltip": {}}
 

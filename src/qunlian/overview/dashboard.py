@@ -64,7 +64,9 @@ def home_figures(session: Session, user: Any, key_plans: tuple[tuple[str, str], 
         return {
             "data": overview(session, user),
             # a town user's key indicators are its own (the plans' town decomposition, 003 附件3)
-            "key": key_indicators(session, key_plans, town=town) if targets else None,
+            "key": key_indicators(session, key_plans, town=town,
+                                  unit=user.department if user.role == "department" else None) if targets else None,
+            "chain_home": _chain_home(session, user),
             "town": town,
             "overdue": overdue_tasks(session, user, key_plans) if targets else None,
             "mix": class_mix_in_scope(session, user) if muni else None,
@@ -75,6 +77,14 @@ def home_figures(session: Session, user: Any, key_plans: tuple[tuple[str, str], 
         }
 
     return _HOME.get(session, key, compute)
+
+
+def _chain_home(session: Session, user: Any) -> dict[str, Any] | None:
+    """A chain user's chain: where its 驾驶舱 sends it first."""
+    if user.role != "chain" or user.chain_node_id is None:
+        return None
+    node = session.get(ChainNode, user.chain_node_id)
+    return {"system": node.system, "code": node.code, "name": node.name} if node is not None else None
 
 
 def _own_town(session: Session, user: Any) -> str | None:
@@ -96,9 +106,11 @@ def region_figures(session: Session, user: Any, region: Region) -> dict[str, Any
                         lambda: compare.county_detail(session, user, region))
 
 
-def key_indicators(session: Session, key_plans: tuple[tuple[str, str], ...], town: str | None = None) -> list[dict[str, Any]]:
+def key_indicators(session: Session, key_plans: tuple[tuple[str, str], ...], town: str | None = None,
+                   unit: str | None = None) -> list[dict[str, Any]]:
     """Per (plan, table): the statuses at the latest period with actuals; plans not loaded are left out.
-    ``town``: that town's decomposed targets instead, of the plans decomposed to it (the others left out)."""
+    ``town``: that town's decomposed targets instead, of the plans decomposed to it (the others left out).
+    ``unit`` (a department): only the indicators it is responsible for, in every table of the plan."""
     out = []
     for code, table in key_plans:
         try:
@@ -108,12 +120,18 @@ def key_indicators(session: Session, key_plans: tuple[tuple[str, str], ...], tow
                 if plan is None or town not in {t.name for t in plan_towns(session, plan)}:
                     continue
                 rows = plan_status(session, code, as_of=period, town=town) if period else []
+            elif unit is not None:
+                rows = [r for r in plan_status(session, code, as_of=period) if unit in (r.get("responsible_units") or [])] \
+                    if period else []
+                if not rows:
+                    continue
             else:
                 rows = [r for r in plan_status(session, code, as_of=period) if r["table"] == table] if period else []
         except TargetsError:  # plan not loaded
             continue
-        out.append({"plan": code, "title": plan.title if plan else code, "table": table if town is None else None,
-                    "period": period, "rows": rows, "summary": status_summary(rows), "town": town})
+        out.append({"plan": code, "title": plan.title if plan else code,
+                    "table": table if town is None and unit is None else None,
+                    "period": period, "rows": rows, "summary": status_summary(rows), "town": town, "unit": unit})
     return out
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
 from qunlian.accounts.service import describe_scope
@@ -27,6 +28,13 @@ router = APIRouter(include_in_schema=False)
 @router.get("/")
 def home(request: Request, by: str = Query("output_yi", max_length=20), db: Session = Depends(get_db),
          user: Principal = Depends(require_user)):
+    if user.role == "enterprise" and user.enterprise_id is not None:
+        # a firm's 驾驶舱 is its own page: its class and trend, the simulator, what would move it up
+        from qunlian.enterprises.models import Enterprise
+
+        firm = db.get(Enterprise, user.enterprise_id)
+        if firm is not None:
+            return RedirectResponse(f"/enterprises/{firm.uscc}", status_code=303)
     scope = describe_scope(db, db.get(User, user.id))
     figures = home_figures(db, user, key_plans(), targets=can(user, "targets.read"),
                            muni=can(user, "overview.per_mu_mix"), firms=can(user, "overview.firm_figures"))
@@ -37,8 +45,9 @@ def home(request: Request, by: str = Query("output_yi", max_length=20), db: Sess
         **figures, "scope": scope, "lights": LIGHTS, "by": by, "town_figures": cockpit.TOWN_FIGURES,
         "cards": cockpit.cards(figures["trend"]),
         "towns": cockpit.town_buckets(figures["towns"], by),
-        "key_summary": cockpit.light_summary(figures["key"] or []),
+        "key_summary": (key_summary := cockpit.light_summary(figures["key"] or [])),
         "charts": {"mix": cockpit.mix_pie(mix["grades"], _) if mix and mix.get("grades") else None,
+                   "lights": cockpit.lights_ring(key_summary, LIGHTS, _) if any(key_summary.values()) else None,
                    "clusters": cockpit.cluster_bar(clusters, _) if clusters else None},
     }
     return render(request, "overview/home.html", ctx)

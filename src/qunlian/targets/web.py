@@ -254,9 +254,17 @@ def _towns_figures(db: Session, plan: Plan, year: int | None, period: str | None
     inds = decomposed_indicators(db, plan.code)
     table = town_targets(db, plan.code)
     years = sorted({r["year"] for r in table["rows"]})
-    year = year if year in years else (years[0] if years else plan.start_year)
     periods = [p for p in plan_periods(db, plan.code) if Period.parse(p).kind == "year"]
-    per = _as_of(period) or (periods[0] if periods else str(year))
+    # opens on data: the newest target year whose towns have actuals for that very year (actual and
+    # target side by side), else the newest target year and the newest period with towns' actuals
+    town_years = {str(p) for p in db.scalars(select(Actual.period).join(Indicator, Indicator.id == Actual.indicator_id)
+                                              .where(Indicator.plan_id == plan.id, Actual.town_id.is_not(None),
+                                                     Actual.superseded.is_(False)).distinct())}
+    if year not in years:
+        matched = [y for y in years if str(y) in town_years]
+        year = matched[-1] if matched else (years[-1] if years else plan.start_year)
+    per = _as_of(period) or (str(year) if str(year) in town_years else
+                             next((p for p in periods if p in town_years), periods[0] if periods else str(year)))
     codes = [i["code"] for i in inds]
     default = targets_views().town_map_default.get(plan.code)
     ind = indicator if indicator in codes else (default if default in codes else codes[0])
