@@ -421,3 +421,14 @@ def test_towns_page_opens_on_data(demo):
     rollup = html.split('data-testid="rollup"')[1].split("</table>")[0]
     cells = re.findall(r'<td class="num" data-town="[^"]+">([^<]*)<', rollup)
     assert cells and any(c.strip() not in ("", "—") for c in cells)
+
+
+def test_a_plan_without_actuals_says_why_once(demo):
+    """Issue #13 item 2: the provincial plan holds only its base-year values in a county's store, so
+    every light is grey; the page says why once, above the table."""
+    html = client_for(demo, "analyst1").get("/targets/zhejiang-amb-14th").text
+    rows = _status(demo, "zhejiang-amb-14th", as_of=_latest(demo, "zhejiang-amb-14th"))
+    assert rows and all(r["status"] == "grey" for r in rows)
+    assert 'data-testid="no-actuals"' in html and "上级（省、市）规划" in html
+    county = client_for(demo, "analyst1").get(f"/targets/{CLUSTERS}").text
+    assert 'data-testid="no-actuals"' not in county  # a plan with lights says nothing of the kind
