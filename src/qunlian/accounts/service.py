@@ -96,15 +96,10 @@ def find_enterprise(session: Session, uscc: str) -> Enterprise:
 
 def describe_scope(session: Session, user: User) -> str:
     """What the user sees, in names (镇街道 当湖街道, 产业链 新能源汽车, 部门 市科技局, 全市)."""
-    if user.role == "town" and user.town_id:
-        town = session.get(Town, user.town_id)
-        return Message("镇街道 %(name)s", name=town.name if town else "?")
-    if user.role == "chain" and user.chain_node_id:
-        node = session.get(ChainNode, user.chain_node_id)
-        return Message("产业链 %(name)s", name=node.name if node else "?")
-    if user.role == "enterprise" and user.enterprise_id:
-        ent = session.get(Enterprise, user.enterprise_id)
-        return Message("企业 %(name)s", name=ent.name if ent else "?")
+    kinds = {"town": N_("镇街道 %(name)s"), "chain": N_("产业链 %(name)s"), "enterprise": N_("企业 %(name)s")}
+    target = {"town": user.town_id, "chain": user.chain_node_id, "enterprise": user.enterprise_id}.get(user.role)
+    if target:
+        return Message(kinds[user.role], name=_scope_name(session, user) or "?")
     region = session.get(Region, user.region_id) if user.region_id else None
     if user.role == "department":
         dept = Message("部门 %(name)s", name=user.department or Message("（未指定）"))
