@@ -219,7 +219,7 @@ def warnings_cmd(
     by: str = by_option(),
     region: str | None = region_option(),
 ) -> None:
-    """预警：等级下降、临界企业、列入整治。"""
+    """预警：等级下降、临界企业、应列入整治。"""
     from qunlian.per_mu.runs import get_run_in, run_warnings, update_ledger
     from qunlian.core.errors import QunlianError
     from qunlian.platform.db import transaction

@@ -171,7 +171,7 @@ def warnings(results: pa.Table, method: Method, previous: pa.Table | None = None
         reasons = remediation_reasons(r, method, grade_column)
         if reasons:
             out.append(Warning("remediation", r["uscc"], r.get("name"), r.get("town"), r.get(grade_column),
-                               "列入整治：" + "、".join(REMEDIATION_LABEL[x] for x in reasons), {"reasons": reasons}))
+                               "应列入整治：" + "、".join(REMEDIATION_LABEL[x] for x in reasons), {"reasons": reasons}))
     return out
 
 

@@ -68,7 +68,7 @@ log = logging.getLogger("qunlian.per_mu.web")
 router = APIRouter()
 
 PAGE_SIZE = 50
-WARNING_KINDS = {"grade_fell": N_("等级下降"), "near_boundary": N_("临界企业"), "remediation": N_("列入整治")}
+WARNING_KINDS = {"grade_fell": N_("等级下降"), "near_boundary": N_("临界企业"), "remediation": N_("应列入整治")}  # by the method's rule; the ledger below is what was listed
 KIND_NAMES = {"incentive": N_("激励"), "restriction": N_("约束")}
 # simulator inputs (column → label with unit); the levers first, then other columns a method may read
 SIM_FIELDS = dict(columns.headings(SIMULATED))
