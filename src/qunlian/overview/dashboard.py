@@ -18,7 +18,7 @@ from qunlian.platform.cache import StoreCache, scope_key
 from qunlian.targets.service import list_tasks, plan_status, status_summary
 from qunlian.per_mu.service import class_mix_in_scope
 from qunlian.targets.service import TargetsError, chain_strength, latest_period
-from qunlian.targets.service import plan_towns
+from qunlian.targets.service import own_town, plan_towns
 from qunlian.accounts.models import AccessGrant
 from qunlian.chains.models import ChainNode, EnterpriseChainNode
 from qunlian.enterprises.models import Enterprise, EnterpriseYear
@@ -58,7 +58,7 @@ def home_figures(session: Session, user: Any, key_plans: tuple[tuple[str, str], 
     key = ("home", scope_key(user), key_plans, targets, muni, firms)  # the cache adds today's date
 
     def compute() -> dict[str, Any]:
-        town = _own_town(session, user)
+        town = own_town(session, user)
         path = cockpit.trend(session, user) if firms else []
         year = path[-1]["year"] if path else None
         return {
@@ -85,13 +85,6 @@ def _chain_home(session: Session, user: Any) -> dict[str, Any] | None:
         return None
     node = session.get(ChainNode, user.chain_node_id)
     return {"system": node.system, "code": node.code, "name": node.name} if node is not None else None
-
-
-def _own_town(session: Session, user: Any) -> str | None:
-    if user.role != "town" or user.town_id is None:
-        return None
-    t = session.get(Town, user.town_id)
-    return t.name if t is not None else None
 
 
 def regions_figures(session: Session, user: Any, year: int | None) -> dict[str, Any]:

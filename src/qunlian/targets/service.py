@@ -485,6 +485,7 @@ from qunlian.targets.actuals import (
 )
 from qunlian.targets.demo_actuals import derive_demo_actuals, load_demo_actuals, load_seed_actuals
 from qunlian.targets.demo_ledger import load_demo_progress
+from qunlian.targets.access import own_town
 from qunlian.targets.ledger import add_progress, close_task, filter_tasks, list_tasks, reopen_task
 # data notes (数据说明) on the shipped plan data: the pages, the CLI and the reports print them from here
 from qunlian.targets.plans.notes import (
@@ -498,7 +499,7 @@ from qunlian.targets.plans.notes import (
 __all__ = [
     "LIGHTS", "TargetsError", "concept_of", "key_plans", "load_reference_data", "load_system", "read_system_text", "town_rollup_and_map",
     "ActualInput", "StatusRules", "actual_history", "add_actual", "add_actuals", "add_progress", "alignment",
-    "close_task", "derive_demo_actuals", "filter_tasks", "import_actuals", "list_tasks", "load_demo_actuals", "load_demo_progress", "load_seed_actuals",
+    "close_task", "derive_demo_actuals", "filter_tasks", "import_actuals", "list_tasks", "load_demo_actuals", "load_demo_progress", "own_town", "load_seed_actuals",
     "load_status_rules", "plan_status", "reconcile_plan", "reopen_task", "status_summary", "town_ranking",
     "town_rollup", "NOTE_ITEM_KINDS", "NOTE_KINDS", "notes_by_item", "notes_for",
     "notes_on_indicator",
